@@ -1,0 +1,125 @@
+"""cvkit: a plugin-based computer-vision toolkit on Keras 3.
+
+This module is the public API. Plugins import only names from here. Importing ``cvkit`` is
+cheap; names that need Keras (``create_model``, ``load_model``, ``CvkitModel``...) import it
+on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from cvkit.backbone import FEATURE_STRIDES, Features, check_input_size, check_params
+from cvkit.data import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image, split_indices
+from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
+from cvkit.head import Objectives, TaskSpec
+from cvkit.hookimpl import hookimpl
+from cvkit.plugins import PluginInfo, get_plugin_manager, get_registries, reset_plugin_manager
+from cvkit.registry import (
+    TASKS,
+    AugmentationSpec,
+    BackboneSpec,
+    BlockSpec,
+    DatasetSpec,
+    HeadSpec,
+    resolve_callable,
+)
+
+__version__ = "0.1.0"
+
+# Public names whose modules import Keras or TensorFlow: loaded on first access.
+_LAZY = {
+    "CvkitModel": "cvkit.models",
+    "create_model": "cvkit.models",
+    "load_model": "cvkit.models",
+    "count_params": "cvkit.models",
+    "count_macs": "cvkit.insight",
+    "model_summary": "cvkit.insight",
+    "splits_from_arrays": "cvkit.data",
+    "to_example": "cvkit.data",
+    "global_pool": "cvkit.backbone",
+    "RunConfig": "cvkit.config",
+    "train": "cvkit.train",
+    "evaluate": "cvkit.train",
+    "predict": "cvkit.predict",
+    "export_savedmodel": "cvkit.export",
+}
+
+if TYPE_CHECKING:
+    from cvkit.backbone import global_pool
+    from cvkit.config import RunConfig
+    from cvkit.data import splits_from_arrays, to_example
+    from cvkit.export import export_savedmodel
+    from cvkit.insight import count_macs, model_summary
+    from cvkit.models import CvkitModel, count_params, create_model, load_model
+    from cvkit.predict import predict
+    from cvkit.train import evaluate, train
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cvkit' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def get_block(name: str):
+    """The block function registered under ``name`` (``get_block("conv_bn_act")``)."""
+    return get_registries().blocks.get(name).load()
+
+
+def get_backbone(name: str) -> BackboneSpec:
+    """The spec of an arch, by variant or family name."""
+    return get_registries().backbones.get(name)
+
+
+def list_backbones() -> list[str]:
+    """Names of every registered backbone variant."""
+    return get_registries().backbones.names()
+
+
+def list_heads() -> list[str]:
+    return get_registries().heads.names()
+
+
+def list_augmentations() -> list[str]:
+    return get_registries().augmentations.names()
+
+
+def list_datasets() -> list[str]:
+    return get_registries().datasets.names()
+
+
+def list_blocks() -> list[str]:
+    return get_registries().blocks.names()
+
+
+def list_plugins() -> list[PluginInfo]:
+    """Every plugin found, loaded or failed (a failed one carries its error)."""
+    return list(get_plugin_manager().infos.values())
+
+
+def register_plugin(plugin: Any, name: str) -> None:
+    """Register a plugin module or object in this process, as if it had an entry point."""
+    get_plugin_manager().register(plugin, name=name)
+
+
+def unregister_plugin(name: str) -> None:
+    get_plugin_manager().unregister(name)
+
+
+__all__ = [
+    "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
+    "CvkitError", "CvkitModel", "DatasetInfo", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
+    "Features", "HeadSpec", "Objectives", "PluginError", "PluginInfo", "RunConfig", "TaskSpec",
+    "UnknownNameError", "check_input_size", "check_params", "count_macs", "count_params",
+    "create_model", "evaluate", "export_savedmodel", "get_backbone", "get_block",
+    "get_plugin_manager", "get_registries", "global_pool", "hookimpl", "list_augmentations",
+    "list_backbones", "list_blocks", "list_datasets", "list_heads", "list_plugins", "load_model",
+    "model_summary", "predict", "read_image", "register_plugin", "reset_plugin_manager",
+    "resolve_callable", "split_indices", "splits_from_arrays", "to_example", "train",
+    "unregister_plugin",
+]

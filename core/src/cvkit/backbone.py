@@ -1,0 +1,61 @@
+"""The backbone interface: what a builder returns, and checks every builder needs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cvkit.errors import CvkitError
+
+FEATURE_STRIDES = (2, 4, 8, 16, 32)
+
+
+@dataclass
+class Features:
+    """What a backbone builder returns.
+
+    ``maps`` holds the feature maps by stride (``{4: x4, 8: x8, 16: x16, 32: x32}``; small
+    architectures give what they have). ``pooled`` is the pre-logits vector a classifier
+    attaches to (global pooling for most families, the FC trunk for AlexNet, VGG and LeNet); it
+    is built only when the builder is called with ``include_top=True``. ``aux`` holds
+    training-only auxiliary pre-logits with their loss weight (GoogLeNet).
+    """
+
+    maps: dict[int, Any]
+    pooled: Any = None
+    aux: dict[str, tuple[Any, float]] = field(default_factory=dict)
+
+    @property
+    def last(self) -> Any:
+        """The deepest feature map."""
+        return self.maps[max(self.maps)]
+
+
+def check_params(arch: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge overrides into an arch's defaults, refusing names the family does not have."""
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        valid = ", ".join(sorted(defaults)) or "none"
+        raise CvkitError(
+            f"{arch} has no parameter {', '.join(repr(u) for u in unknown)}; valid parameters: {valid}"
+        )
+    return {**defaults, **overrides}
+
+
+def check_input_size(arch: str, input_shape: tuple, min_size: int) -> None:
+    """Refuse inputs smaller than an architecture's total stride."""
+    height, width = input_shape[0], input_shape[1]
+    for side in (height, width):
+        if side is not None and side < min_size:
+            raise CvkitError(
+                f"{arch} needs inputs of at least {min_size}x{min_size} pixels, got "
+                f"{height}x{width}; pass a larger --image-size"
+            )
+
+
+def global_pool(x: Any, name: str) -> Any:
+    """Global average pooling, the pre-logits of most modern families."""
+    import keras
+
+    return keras.layers.GlobalAveragePooling2D(name=name)(x)

@@ -1,0 +1,238 @@
+"""Name -> spec registries, each entry remembering the plugin that registered it."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+from cvkit.errors import DuplicateNameError, PluginError, UnknownNameError
+
+TASKS = ("classification", "localization", "segmentation")
+
+
+def resolve_callable(ref: Callable | str) -> Callable:
+    """Turn a ``"module:function"`` reference into the function (callables pass through)."""
+    if callable(ref):
+        return ref
+    module_name, _, attr = ref.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise PluginError(f"cannot load {ref!r}: {exc}; reinstall the plugin that provides it") from exc
+    return obj
+
+
+def _frozen(mapping: Mapping | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Common fields of every registered thing."""
+
+    name: str
+    plugin: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class BlockSpec(Spec):
+    fn: Callable | str = ""
+
+    def load(self) -> Callable:
+        return resolve_callable(self.fn)
+
+
+@dataclass(frozen=True)
+class BackboneSpec(Spec):
+    build: Callable | str = ""
+    family: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    input_shape: tuple[int, int, int] = (224, 224, 3)
+    paper: str = ""
+    default: bool = False
+    min_input_size: int = 32
+    training_overrides: Mapping[str, Any] = field(default_factory=dict)
+    tiny: Mapping[str, Any] = field(default_factory=dict)
+
+    def load(self) -> Callable:
+        return resolve_callable(self.build)
+
+
+@dataclass(frozen=True)
+class HeadSpec(Spec):
+    build: Callable | str = ""
+    objectives: Callable | str = ""
+    targets: Callable | str = ""
+    tasks: frozenset[str] = frozenset()
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AugmentationSpec(Spec):
+    build: Callable | str = ""
+    family: str = ""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    geometric: bool = False
+
+    def load(self) -> Callable:
+        return resolve_callable(self.build)
+
+
+@dataclass(frozen=True)
+class DatasetSpec(Spec):
+    load: Callable | str = ""
+    tasks: frozenset[str] = frozenset()
+    takes_argument: bool = False
+
+
+S = TypeVar("S", bound=Spec)
+
+
+class Registry(Generic[S]):
+    """Names of one kind (``"arch"``, ``"head"``...) mapped to their specs."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._specs: dict[str, S] = {}
+        self._aliases: dict[str, str] = {}
+
+    def add(self, spec: S) -> None:
+        taken = self._specs.get(spec.name)
+        if taken is not None:
+            raise DuplicateNameError(
+                f"{self.kind} {spec.name!r} is registered by two plugins, {taken.plugin!r} and "
+                f"{spec.plugin!r}; uninstall one of them or disable it with CVKIT_LOAD_PLUGINS"
+            )
+        self._specs[spec.name] = spec
+
+    def alias(self, alias: str, target: str) -> None:
+        if alias not in self._specs:
+            self._aliases[alias] = target
+
+    def get(self, name: str) -> S:
+        name = self._aliases.get(name, name)
+        if name not in self._specs:
+            raise UnknownNameError(self.kind, name, [*self._specs, *self._aliases])
+        return self._specs[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs or name in self._aliases
+
+    def __iter__(self) -> Iterator[S]:
+        return iter(sorted(self._specs.values(), key=lambda s: s.name))
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def aliases(self) -> dict[str, str]:
+        return dict(self._aliases)
+
+
+class Registries:
+    """All registries, filled by the plugins' ``register_*`` hooks."""
+
+    def __init__(self) -> None:
+        self.blocks: Registry[BlockSpec] = Registry("block")
+        self.backbones: Registry[BackboneSpec] = Registry("arch")
+        self.heads: Registry[HeadSpec] = Registry("head")
+        self.augmentations: Registry[AugmentationSpec] = Registry("augmentation")
+        self.datasets: Registry[DatasetSpec] = Registry("dataset")
+
+    # One callback per hook; ``plugin`` is bound by the plugin manager.
+
+    def block_callback(self, plugin: str) -> Callable[..., None]:
+        def register(name: str, fn: Callable | str, *, description: str = "") -> None:
+            self.blocks.add(BlockSpec(name=name, plugin=plugin, fn=fn, description=description))
+
+        return register
+
+    def backbone_callback(self, plugin: str) -> Callable[..., None]:
+        def register(
+            name: str,
+            *,
+            build: Callable | str,
+            family: str,
+            defaults: Mapping[str, Any] | None = None,
+            input_shape: tuple[int, int, int] = (224, 224, 3),
+            paper: str = "",
+            description: str = "",
+            default: bool = False,
+            min_input_size: int = 32,
+            training_overrides: Mapping[str, Any] | None = None,
+            tiny: Mapping[str, Any] | None = None,
+        ) -> None:
+            spec = BackboneSpec(
+                name=name, plugin=plugin, description=description, build=build, family=family,
+                defaults=_frozen(defaults), input_shape=tuple(input_shape), paper=paper,
+                default=default, min_input_size=min_input_size,
+                training_overrides=_frozen(training_overrides), tiny=_frozen(tiny),
+            )
+            self.backbones.add(spec)
+            if default:
+                self.backbones.alias(family, name)
+
+        return register
+
+    def head_callback(self, plugin: str) -> Callable[..., None]:
+        def register(
+            name: str,
+            *,
+            build: Callable | str,
+            objectives: Callable | str,
+            targets: Callable | str,
+            tasks: set[str] | frozenset[str] | tuple[str, ...],
+            defaults: Mapping[str, Any] | None = None,
+            description: str = "",
+        ) -> None:
+            unknown = set(tasks) - set(TASKS)
+            if unknown:
+                raise PluginError(f"head {name!r} from {plugin!r} names unknown tasks {sorted(unknown)}; use {list(TASKS)}")
+            self.heads.add(HeadSpec(
+                name=name, plugin=plugin, description=description, build=build,
+                objectives=objectives, targets=targets, tasks=frozenset(tasks),
+                defaults=_frozen(defaults),
+            ))
+
+        return register
+
+    def augmentation_callback(self, plugin: str) -> Callable[..., None]:
+        def register(
+            name: str,
+            *,
+            build: Callable | str,
+            family: str,
+            defaults: Mapping[str, Any] | None = None,
+            description: str = "",
+            geometric: bool = False,
+        ) -> None:
+            self.augmentations.add(AugmentationSpec(
+                name=name, plugin=plugin, description=description, build=build, family=family,
+                defaults=_frozen(defaults), geometric=geometric,
+            ))
+
+        return register
+
+    def dataset_callback(self, plugin: str) -> Callable[..., None]:
+        def register(
+            name: str,
+            *,
+            load: Callable | str,
+            tasks: set[str] | frozenset[str] | tuple[str, ...],
+            description: str = "",
+            takes_argument: bool = False,
+        ) -> None:
+            self.datasets.add(DatasetSpec(
+                name=name, plugin=plugin, description=description, load=load,
+                tasks=frozenset(tasks), takes_argument=takes_argument,
+            ))
+
+        return register

@@ -1,0 +1,61 @@
+"""The DenseNet backbone builder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from cvkit import CvkitError, Features, global_pool
+from cvkit_densenet.blocks import bn_relu, dense_block, transition
+
+
+def build_densenet(
+    inputs: Any,
+    *,
+    include_top: bool,
+    blocks: list[int],
+    growth_rate: int,
+    bottleneck_width: int,
+    compression: float,
+    stem: str,
+    stem_filters: int,
+    dropout: float,
+) -> Features:
+    """DenseNet: a stem, dense blocks joined by transitions, BN-ReLU at the end.
+
+    The ImageNet stem (7x7/2 conv, 3x3/2 max-pool) puts the first block at stride 4; the CIFAR
+    stem (one 3x3 conv) keeps stride 1, so DenseNet-BC's three blocks sit at strides 1, 2, 4.
+    """
+    if growth_rate < 1 or not blocks or min(blocks) < 1:
+        raise CvkitError("densenet needs growth_rate >= 1 and at least one block of >= 1 layers")
+    if not 0 < compression <= 1:
+        raise CvkitError(f"densenet compression must be in (0, 1], got {compression}")
+    if stem not in ("imagenet", "cifar"):
+        raise CvkitError(f"densenet stem must be 'imagenet' or 'cifar', got {stem!r}")
+
+    maps: dict[int, Any] = {}
+    if stem == "imagenet":
+        x = keras.layers.ZeroPadding2D(3, name="stem_pad")(inputs)
+        x = keras.layers.Conv2D(stem_filters, 7, strides=2, use_bias=False, kernel_initializer="he_normal", name="stem_conv")(x)
+        x = bn_relu(x, "stem")
+        maps[2] = x
+        x = keras.layers.ZeroPadding2D(1, name="stem_pool_pad")(x)
+        x = keras.layers.MaxPooling2D(3, strides=2, name="stem_pool")(x)
+        stride = 4
+    else:
+        x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal", name="stem_conv")(inputs)
+        stride = 1
+
+    for i, layers in enumerate(blocks):
+        x = dense_block(x, name=f"conv{i + 2}", layers=layers, growth_rate=growth_rate,
+                        bottleneck_width=bottleneck_width, dropout=dropout)
+        if i < len(blocks) - 1:
+            if stride >= 2:
+                maps[stride] = x
+            x = transition(x, name=f"pool{i + 2}", compression=compression)
+            stride *= 2
+    x = bn_relu(x, "final")
+    maps[stride] = x
+    pooled = global_pool(x, "avg_pool") if include_top else None
+    return Features(maps=maps, pooled=pooled)
