@@ -75,8 +75,9 @@ def register_augmentations(register: Callable[..., None]) -> None:
     """Register data augmentations that run in the tf.data input pipeline, never in the model.
 
     Call ``register(name, *, build, family, defaults=None, description="", geometric=False)``.
-    ``build(*, image_size: tuple[int, int], seed: int | None, **params)`` returns a callable
-    (typically a Keras preprocessing layer) that maps a batch dict with ``"images"`` and
+    ``build(*, image_size: tuple[int, int], channels: int, seed: int | None, **params)`` returns
+    a callable, or a list of callables applied in order (typically Keras preprocessing layers),
+    that maps a batch dict with ``"images"`` (float, 0 to 255) and
     optionally ``"labels"``, ``"bounding_boxes"`` (``{"boxes", "labels"}``, format
     ``rel_xyxy``) and ``"segmentation_masks"`` to a dict of the same keys. Geometric
     augmentations must move boxes and masks with the image. Called once, when the registries are

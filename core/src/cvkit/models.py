@@ -7,7 +7,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import keras
+from cvkit.runtime import import_keras
+
+keras = import_keras()
 
 from cvkit.backbone import check_input_size, check_params
 from cvkit.errors import CvkitError, UnknownNameError

@@ -1,0 +1,261 @@
+"""The ``cvkit`` command line. Heavy imports (TensorFlow, Keras) happen inside the commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+import cvkit
+from cvkit.errors import CvkitError
+from cvkit_cli import render
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out of the CLI
+
+app = typer.Typer(
+    name="cvkit",
+    help="Train, inspect and export the classic CNNs. Every architecture, head, augmentation and data set is a plugin.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+KINDS = ("archs", "heads", "augmentations", "datasets", "blocks", "plugins")
+
+
+@app.command("list")
+def list_(
+    kind: Annotated[Optional[str], typer.Argument(help=f"One of: {', '.join(KINDS)}. All when omitted.")] = None,
+) -> None:
+    """List what the installed plugins provide, with the package each comes from."""
+    if kind is not None and kind not in KINDS:
+        singular = {k.rstrip("s"): k for k in KINDS}
+        if kind in singular:
+            kind = singular[kind]
+        else:
+            raise CvkitError(f"cannot list {kind!r}{cvkit.errors.close_matches_hint(kind, KINDS)}; choose one of {', '.join(KINDS)}")
+    registries = cvkit.get_registries()
+    sections = {
+        "archs": [(s.name, s.family, s.description, s.plugin) for s in registries.backbones],
+        "heads": [(s.name, ",".join(sorted(s.tasks)), s.description, s.plugin) for s in registries.heads],
+        "augmentations": [(s.name, s.family, s.description, s.plugin) for s in registries.augmentations],
+        "datasets": [(s.name + (":ARG" if s.takes_argument else ""), ",".join(sorted(s.tasks)), s.description, s.plugin) for s in registries.datasets],
+        "blocks": [(s.name, "", s.description, s.plugin) for s in registries.blocks],
+    }
+    headers = {"archs": "family", "heads": "tasks", "augmentations": "family", "datasets": "tasks", "blocks": ""}
+    for section in [kind] if kind else KINDS:
+        if section == "plugins":
+            plugins()
+            continue
+        render.section(section, sections[section], ("name", headers[section], "description", "package"))
+        if section == "archs":
+            aliases = registries.backbones.aliases()
+            render.line("family names: " + ", ".join(f"{a} -> {t}" for a, t in sorted(aliases.items())))
+        render.line("")
+
+
+@app.command()
+def plugins() -> None:
+    """Show every plugin found, its package and version, and why it failed if it did."""
+    try:
+        cvkit.get_registries()
+    except cvkit.DuplicateNameError as exc:  # show the plugins anyway, then the conflict
+        conflict = str(exc)
+    else:
+        conflict = None
+    rows = [(p.name, p.distribution, p.version, "ok" if p.ok else f"FAILED: {p.error}") for p in cvkit.list_plugins()]
+    render.section("plugins", rows, ("name", "package", "version", "status"))
+    if conflict:
+        render.line(f"conflict: {conflict}")
+
+
+@app.command()
+def info(
+    arch: Annotated[str, typer.Argument(help="An arch variant or family name (cvkit list archs).")],
+    image_size: Annotated[Optional[int], typer.Option("--image-size", help="Square input side; default: the arch's own.")] = None,
+    num_classes: Annotated[int, typer.Option("--num-classes")] = 1000,
+    channels: Annotated[Optional[int], typer.Option("--channels", help="Input channels; default: the arch's own.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override an arch parameter, KEY=VALUE.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Print the layer table.")] = True,
+) -> None:
+    """A layer table, trainable and total parameters, and multiply-accumulates of an arch."""
+    from cvkit.augment import parse_assignments
+
+    spec = cvkit.get_backbone(arch)
+    overrides = parse_assignments(set_ or [], "--set")
+    if image_size is not None and image_size < 1:
+        raise CvkitError(f"image size must be positive, got {image_size}")
+    h, w, c = spec.input_shape
+    shape = (image_size or h, image_size or w, channels or c)
+    model = cvkit.create_model(spec.name, num_classes=num_classes, input_shape=shape, **overrides)
+    summary = cvkit.model_summary(model)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    if layers:
+        render.section(f"{spec.name} layers", [(r["name"], r["type"], str(tuple(r["output_shape"] or ())), f"{r['params']:,}") for r in summary["layers"]], ("layer", "type", "output", "params"))
+    render.line(f"arch: {spec.name} (family {spec.family}, from {spec.plugin})")
+    render.line(f"input: {'x'.join(str(d) for d in shape)}, classes: {num_classes}")
+    render.line(f"trainable params: {summary['trainable_params']:,}")
+    render.line(f"total params: {summary['total_params']:,}")
+    render.line(f"multiply-accumulates: {summary['macs']:,} ({summary['macs'] / 1e9:.2f} G)")
+
+
+@app.command()
+def train(
+    arch: Annotated[Optional[str], typer.Option("--arch", "-a", help="Arch variant or family name.")] = None,
+    head: Annotated[Optional[str], typer.Option("--head", help="Task head (cvkit list heads).")] = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="shapes, digits, folder:PATH, tfds:NAME ...")] = None,
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Where TFDS sets are prepared.")] = None,
+    aug: Annotated[Optional[str], typer.Option("--aug", help="Comma-separated augmentations, e.g. flip,crop,jitter.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs")] = None,
+    batch_size: Annotated[Optional[int], typer.Option("--batch-size")] = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate.")] = None,
+    optimizer: Annotated[Optional[str], typer.Option("--optimizer", help="sgd, adam, adamw, rmsprop or adagrad.")] = None,
+    schedule: Annotated[Optional[str], typer.Option("--schedule", help="constant, step, exponential, cosine or plateau.")] = None,
+    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay")] = None,
+    image_size: Annotated[Optional[int], typer.Option("--image-size", help="Square training input side.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Train on the first N examples only (the overfit sanity check).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override an arch parameter, KEY=VALUE.")] = None,
+    head_param: Annotated[Optional[list[str]], typer.Option("--head-param", help="Set a head parameter, KEY=VALUE.")] = None,
+    mixed_precision: Annotated[Optional[bool], typer.Option("--mixed-precision/--no-mixed-precision")] = None,
+    xla: Annotated[Optional[bool], typer.Option("--xla/--no-xla", help="Compile with XLA.")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Run directory (default runs/ARCH-HEAD-TIME).")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="A TOML or YAML file of settings; flags override it.")] = None,
+) -> None:
+    """Train a backbone x head on a data set and write a run directory."""
+    from cvkit.augment import parse_assignments
+    from cvkit.config import RunConfig, read_config_file
+
+    settings = read_config_file(config) if config else {}
+    given = {
+        "arch": arch, "head": head, "dataset": dataset, "data_dir": data_dir, "epochs": epochs,
+        "batch_size": batch_size, "learning_rate": lr, "optimizer": optimizer, "schedule": schedule,
+        "weight_decay": weight_decay, "image_size": image_size, "limit": limit, "seed": seed,
+        "mixed_precision": mixed_precision, "jit_compile": xla, "out": out,
+    }
+    settings.update({k: v for k, v in given.items() if v is not None})
+    if aug is not None:
+        settings["augmentations"] = _split_augmentations(aug)
+    if set_:
+        settings["backbone_params"] = {**settings.get("backbone_params", {}), **parse_assignments(set_, "--set")}
+    if head_param:
+        settings["head_params"] = {**settings.get("head_params", {}), **parse_assignments(head_param, "--head-param")}
+    run = RunConfig.from_dict(settings)
+    result = cvkit.train(run)
+    render.line(f"run directory: {result['run_dir']}")
+    for key, value in result["validation"].items():
+        render.line(f"validation {key}: {value:.4f}")
+
+
+def _split_augmentations(text: str) -> list[str]:
+    """Split on commas outside parentheses: ``flip,crop(scale=0.8)``."""
+    items, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            items.append(current)
+            current = ""
+        else:
+            current += ch
+    items.append(current)
+    return [i.strip() for i in items if i.strip()]
+
+
+@app.command()
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
+    dataset: Annotated[Optional[str], typer.Option("--dataset", help="Evaluate on another data set's validation split.")] = None,
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Report the task's metrics of a trained run on its validation split."""
+    results = cvkit.evaluate(run_dir, dataset=dataset, data_dir=data_dir)
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+        return
+    for key, value in results.items():
+        render.line(f"{key}: {value:.4f}")
+
+
+@app.command()
+def predict(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
+    images: Annotated[list[Path], typer.Argument(help="Image files.")],
+    top_k: Annotated[int, typer.Option("--top-k")] = 1,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Predict labels for image files with a trained run's model."""
+    from cvkit.train import load_run
+
+    _, _, model = load_run(run_dir)
+    results = cvkit.predict(model, [str(p) for p in images], top_k=top_k)
+    if as_json:
+        typer.echo(json.dumps([{k: v for k, v in r.items() if k in ("file", "label", "score", "top")} for r in results], indent=2))
+        return
+    for row in results:
+        top = ", ".join(f"{label} {score:.3f}" for label, score in row.get("top", []))
+        render.line(f"{row['file']}: {top}")
+
+
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write.")],
+    format: Annotated[str, typer.Option("--format", help="savedmodel or keras.")] = "savedmodel",
+) -> None:
+    """Export a trained model as a TensorFlow SavedModel (serving_default takes uint8 images)."""
+    from cvkit.export import FORMATS
+    from cvkit.train import load_run
+
+    if format not in FORMATS:
+        raise CvkitError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
+    if format == "onnx":
+        raise CvkitError("ONNX export needs the optional tf2onnx extra, which is not installed; use --format savedmodel")
+    _, _, model = load_run(run_dir)
+    if format == "keras":
+        import shutil
+
+        if out.exists():
+            raise CvkitError(f"{out} already exists; pass another --out")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(run_dir) / "model.keras", out)
+    else:
+        cvkit.export_savedmodel(model, out)
+    render.line(f"exported {format} to {out}")
+
+
+def _register_plugin_commands() -> None:
+    try:
+        cvkit.get_plugin_manager().call_register_commands(app)
+    except CvkitError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors print one line and exit 2; bugs keep their traceback."""
+    _register_plugin_commands()
+    try:
+        app(args=argv, prog_name="cvkit")
+    except CvkitError as exc:
+        typer.echo(f"cvkit: error: {exc}", err=True)
+        return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,129 @@
+"""The run configuration: the one serialisable input of the training engine."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from cvkit.errors import CvkitError, close_matches_hint
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
+CONFIG_FILE = "config.json"
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a training run. Written to ``RUN_DIR/config.json``."""
+
+    arch: str = "densenet"
+    head: str = "classification"
+    dataset: str = "shapes"
+    data_dir: str | None = None
+    augmentations: list[Any] = field(default_factory=list)
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 0.0
+    schedule: str = "cosine"
+    warmup_epochs: int = 0
+    step_epochs: int = 30
+    decay_rate: float = 0.1
+    clipnorm: float | None = None
+    early_stopping_patience: int | None = None
+    image_size: int = 32
+    validation_fraction: float = 0.2
+    limit: int | None = None
+    seed: int = 0
+    mixed_precision: bool = False
+    jit_compile: bool = False
+    backbone_params: dict[str, Any] = field(default_factory=dict)
+    head_params: dict[str, Any] = field(default_factory=dict)
+    out: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            hint = close_matches_hint(unknown[0], known)
+            raise CvkitError(f"unknown config key {unknown[0]!r}{hint}; valid keys: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    def validate(self) -> None:
+        """Refuse impossible hyperparameters before anything is built or written."""
+        def positive_int(name: str, value: Any) -> None:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise CvkitError(f"{name} must be a positive whole number, got {value!r}")
+
+        positive_int("epochs", self.epochs)
+        positive_int("batch size", self.batch_size)
+        positive_int("image size", self.image_size)
+        if self.limit is not None:
+            positive_int("limit", self.limit)
+        if not isinstance(self.learning_rate, int | float) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:
+            raise CvkitError(f"learning rate must be a positive number, got {self.learning_rate!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise CvkitError(f"unknown optimizer {self.optimizer!r}{close_matches_hint(self.optimizer, OPTIMIZERS)}; choose one of {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            raise CvkitError(f"unknown schedule {self.schedule!r}{close_matches_hint(self.schedule, SCHEDULES)}; choose one of {', '.join(SCHEDULES)}")
+        if not 0 < self.validation_fraction < 1:
+            raise CvkitError(f"validation fraction must be between 0 and 1, got {self.validation_fraction}")
+        if self.weight_decay < 0 or not 0 <= self.momentum < 1:
+            raise CvkitError("weight decay must be >= 0 and momentum in [0, 1)")
+        if self.warmup_epochs < 0 or self.warmup_epochs >= self.epochs and self.warmup_epochs:
+            raise CvkitError(f"warm-up epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
+        if self.clipnorm is not None and self.clipnorm <= 0:
+            raise CvkitError(f"gradient clip norm must be positive, got {self.clipnorm}")
+
+    def write(self, run_dir: Path, extra: dict[str, Any] | None = None) -> None:
+        from cvkit.fileio import write_text_atomic
+
+        write_text_atomic(run_dir / CONFIG_FILE, json.dumps({**self.to_dict(), **(extra or {})}, indent=2) + "\n")
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A TOML, YAML or JSON file of RunConfig keys."""
+    path = Path(path)
+    if not path.is_file():
+        raise CvkitError(f"config file {path} does not exist; check the path")
+    text = path.read_text()
+    try:
+        if path.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        elif path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+        elif path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            raise CvkitError(f"config file {path} must end in .toml, .yaml, .yml or .json")
+    except CvkitError:
+        raise
+    except Exception as exc:  # each parser has its own error type
+        raise CvkitError(f"cannot parse config file {path}: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, dict):
+        raise CvkitError(f"config file {path} must hold a table of keys, like arch = \"resnet18\"")
+    return data
+
+
+def read_run_config(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any]]:
+    """The RunConfig of a run directory, plus the extra facts stored beside it."""
+    path = Path(run_dir) / CONFIG_FILE
+    if not path.is_file():
+        raise CvkitError(f"{run_dir} is not a cvkit run directory (no {CONFIG_FILE}); pass a directory written by cvkit train")
+    data = json.loads(path.read_text())
+    known = {f.name for f in fields(RunConfig)}
+    return RunConfig(**{k: v for k, v in data.items() if k in known}), {k: v for k, v in data.items() if k not in known}

@@ -1,0 +1,131 @@
+"""Pieces the training engine assembles: data pipelines, optimizers, schedules, callbacks."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from cvkit.config import RunConfig
+from cvkit.fileio import write_atomic, write_text_atomic
+
+CHECKPOINT_DIR = "checkpoints"
+STATE_FILE = "state.json"
+
+
+def make_pipeline(ds: Any, *, batch_size: int, to_xy: Any, augment: Any = None,
+                  shuffle_buffer: int | None = None, seed: int = 0) -> Any:
+    """Batch, augment on parallel CPU threads, map to (images, targets) and prefetch."""
+    import tensorflow as tf
+
+    ds = ds.cache()
+    if shuffle_buffer:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    ds = ds.map(lambda b: {**b, "images": tf.cast(b["images"], tf.float32)}, num_parallel_calls=tf.data.AUTOTUNE)
+    if augment is not None:
+        ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def make_schedule(config: RunConfig, steps_per_epoch: int) -> Any:
+    """The learning rate as a float or a Keras schedule (plateau is a callback instead)."""
+    lr = float(config.learning_rate)
+    total = max(1, config.epochs * steps_per_epoch)
+    warmup = config.warmup_epochs * steps_per_epoch
+    if config.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(
+            0.0 if warmup else lr, decay_steps=max(1, total - warmup),
+            warmup_target=lr if warmup else None, warmup_steps=warmup,
+        )
+    if config.schedule == "step":
+        boundaries = [e * steps_per_epoch for e in range(config.step_epochs, config.epochs, config.step_epochs)]
+        values = [lr * config.decay_rate**i for i in range(len(boundaries) + 1)]
+        return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values) if boundaries else lr
+    if config.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(lr, decay_steps=steps_per_epoch, decay_rate=config.decay_rate ** (1 / max(1, config.step_epochs)))
+    return lr
+
+
+def make_optimizer(config: RunConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    lr = make_schedule(config, steps_per_epoch)
+    common: dict[str, Any] = {"learning_rate": lr}
+    if config.clipnorm:
+        common["clipnorm"] = config.clipnorm
+    if config.weight_decay and config.optimizer != "adamw":
+        common["weight_decay"] = config.weight_decay
+    if config.optimizer == "sgd":
+        return keras.optimizers.SGD(momentum=config.momentum, nesterov=config.nesterov, **common)
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(**common)
+    if config.optimizer == "adamw":
+        return keras.optimizers.AdamW(weight_decay=config.weight_decay or 0.004, **common)
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(momentum=config.momentum, **common)
+    return keras.optimizers.Adagrad(**common)
+
+
+class AtomicCheckpoint(keras.callbacks.Callback):
+    """Saves the model with its optimizer state after every epoch, atomically, plus the epoch.
+
+    A NaN loss stops the run before the bad weights are saved, so the last checkpoint stays good.
+    """
+
+    def __init__(self, run_dir: Path):
+        super().__init__()
+        self.dir = Path(run_dir) / CHECKPOINT_DIR
+        self.nan_epoch: int | None = None
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.nan_epoch = -1
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        if self.nan_epoch is not None or not all(math.isfinite(float(v)) for k, v in logs.items() if "loss" in k):
+            self.nan_epoch = epoch + 1
+            self.model.stop_training = True
+            return
+        path = self.dir / f"epoch-{epoch + 1:03d}.keras"
+        write_atomic(path, lambda tmp: self.model.save(tmp))
+        state = {"epoch": epoch + 1, "checkpoint": path.name, "metrics": {k: float(v) for k, v in logs.items()}}
+        write_text_atomic(self.dir / STATE_FILE, json.dumps(state, indent=2) + "\n")
+
+
+def plot_curves(metrics_csv: Path, out_png: Path) -> None:
+    """Loss and accuracy curves, train and validation, from metrics.csv."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(metrics_csv) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    panels = [("loss", "loss"), ("accuracy", "accuracy")]
+    keys = rows[0].keys()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, (title, suffix) in zip(axes, panels):
+        train_keys = [k for k in keys if k.endswith(suffix) and not k.startswith("val_") and ("aux" not in k)]
+        for key in train_keys[:1]:
+            ax.plot(epochs, [float(r[key]) for r in rows], "o-", label=f"train {key}")
+            if f"val_{key}" in keys:
+                ax.plot(epochs, [float(r[f"val_{key}"]) for r in rows], "s-", label=f"validation {key}")
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend()
+    fig.tight_layout()
+    write_atomic(out_png, lambda tmp: fig.savefig(tmp, dpi=100))
+    plt.close(fig)

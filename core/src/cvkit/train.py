@@ -1,0 +1,267 @@
+"""The training engine: a RunConfig in, a run directory out."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cvkit.augment import build_augmentation, validate_augmentations
+from cvkit.backbone import check_params
+from cvkit.config import RunConfig, read_run_config
+from cvkit.data import DatasetSplits
+from cvkit.errors import CvkitError
+from cvkit.head import TaskSpec
+from cvkit.plugins import get_registries
+from cvkit.registry import DatasetSpec, HeadSpec, resolve_callable
+
+MODEL_FILE = "model.keras"
+METRICS_CSV = "metrics.csv"
+CURVES_PNG = "curves.png"
+RESULT_FILE = "metrics.json"
+
+
+def resolve_dataset(name: str) -> tuple[DatasetSpec, str]:
+    """``"folder:/data"`` -> (the folder spec, ``"/data"``)."""
+    base, sep, argument = name.partition(":")
+    spec = get_registries().datasets.get(base)
+    if sep and not spec.takes_argument:
+        raise CvkitError(f"dataset {base!r} takes no argument; use --dataset {base}")
+    return spec, argument
+
+
+def pick_task(head: HeadSpec, splits_tasks: frozenset[str], dataset: str) -> str:
+    """The task a head trains on with this data set, or a clear error when none fits."""
+    shared = sorted(head.tasks & splits_tasks)
+    if not shared:
+        raise CvkitError(
+            f"head {head.name!r} trains on {', '.join(sorted(head.tasks))}, but dataset {dataset!r} "
+            f"only provides {', '.join(sorted(splits_tasks))}; pick a head for that task "
+            f"(`cvkit list heads`) or a dataset with {'/'.join(sorted(head.tasks))} labels"
+        )
+    return shared[0]
+
+
+def load_splits(config: RunConfig, task: str, image_size: int | None) -> DatasetSplits:
+    spec, argument = resolve_dataset(config.dataset)
+    load = resolve_callable(spec.load)
+    return load(argument=argument, task=task, image_size=image_size, seed=config.seed,
+                data_dir=config.data_dir, validation_fraction=config.validation_fraction,
+                limit=config.limit)
+
+
+@dataclass
+class Prepared:
+    """Everything built and checked before a single file is written."""
+
+    config: RunConfig
+    head: HeadSpec
+    task: TaskSpec
+    splits: DatasetSplits
+    model: Any
+    training_overrides: dict[str, Any]
+
+
+def preflight(config: RunConfig) -> None:
+    """Every check that needs no TensorFlow: values, names, parameters, head-dataset fit."""
+    config.validate()
+    registries = get_registries()
+    arch = registries.backbones.get(config.arch)
+    head = registries.heads.get(config.head)
+    validate_augmentations(config.augmentations)
+    check_params(arch.name, arch.defaults, config.backbone_params)
+    check_params(f"head {head.name}", head.defaults, config.head_params)
+    dataset_spec, _ = resolve_dataset(config.dataset)
+    pick_task(head, dataset_spec.tasks, config.dataset)
+
+
+def prepare(config: RunConfig) -> Prepared:
+    """Validate the config, resolve every name, load the data and build the model."""
+    preflight(config)
+    registries = get_registries()
+    arch = registries.backbones.get(config.arch)
+    head = registries.heads.get(config.head)
+    task = pick_task(head, resolve_dataset(config.dataset)[0].tasks, config.dataset)
+    splits = load_splits(config, task, config.image_size)
+    task = pick_task(head, splits.info.tasks, config.dataset)
+    if splits.info.num_train == 0 or splits.info.num_validation == 0:
+        raise CvkitError(f"dataset {config.dataset!r} has an empty train or validation split; add images")
+
+    from cvkit.models import create_model
+
+    overrides = dict(arch.training_overrides)
+    channels = splits.info.image_shape[-1]
+    model = create_model(
+        arch.name, head=head.name, num_classes=splits.info.num_classes,
+        input_shape=(config.image_size, config.image_size, channels),
+        head_params=config.head_params, task=task, class_names=list(splits.info.class_names),
+        **{**config.backbone_params, **overrides},
+    )
+    task_spec = TaskSpec(task=task, num_classes=splits.info.num_classes, class_names=splits.info.class_names)
+    return Prepared(config, head, task_spec, splits, model, overrides)
+
+
+def compile_model(model: Any, head: HeadSpec, task: TaskSpec, head_params: dict, optimizer: Any,
+                  jit_compile: bool = False) -> list[str]:
+    outputs = list(model.output.keys()) if isinstance(model.output, dict) else ["output"]
+    params = check_params(f"head {head.name}", head.defaults, head_params)
+    objectives = resolve_callable(head.objectives)(task, outputs, **params)
+    model.compile(optimizer=optimizer, loss=objectives.losses, loss_weights=objectives.loss_weights or None,
+                  metrics=objectives.metrics, jit_compile=jit_compile)
+    return outputs
+
+
+def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True) -> tuple[Any, Any]:
+    from cvkit.engine import make_pipeline
+
+    config, head, task = prepared.config, prepared.head, prepared.task
+    targets = resolve_callable(head.targets)
+    params = check_params(f"head {head.name}", head.defaults, config.head_params)
+
+    def to_xy(batch: dict) -> tuple:
+        return batch["images"], targets(batch, outputs, task, **params)
+
+    size = (config.image_size, config.image_size)
+    channels = prepared.splits.info.image_shape[-1]
+    augmenter = build_augmentation(config.augmentations, image_size=size, channels=channels, seed=config.seed) if augment else None
+    train = make_pipeline(prepared.splits.train, batch_size=config.batch_size, to_xy=to_xy, augment=augmenter,
+                          shuffle_buffer=prepared.splits.info.num_train or 10_000, seed=config.seed)
+    validation = make_pipeline(prepared.splits.validation, batch_size=config.batch_size, to_xy=to_xy)
+    return train, validation
+
+
+def default_run_dir(config: RunConfig) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{config.arch}-{config.head}-{stamp}"
+
+
+def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
+    """The model without training-only parts (auxiliary classifiers), weights copied by name."""
+    if not training_overrides:
+        return model
+    from cvkit.models import CvkitModel
+
+    config = model.get_config()
+    params = {k: v for k, v in config["backbone_params"].items() if k not in training_overrides}
+    clean = CvkitModel.from_config({**config, "backbone_params": params})
+    for layer in clean.layers:
+        if layer.weights:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    return clean
+
+
+def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
+    """Train a model as ``config`` says and write its run directory. Returns the final metrics."""
+    preflight(config)  # fail fast, before TensorFlow loads
+    from cvkit.runtime import import_keras
+
+    keras = import_keras()
+
+    from cvkit.engine import AtomicCheckpoint, make_optimizer, plot_curves
+    from cvkit.fileio import write_atomic, write_text_atomic
+
+    keras.utils.set_random_seed(config.seed)
+    if config.mixed_precision:
+        import tensorflow as tf
+
+        keras.mixed_precision.set_global_policy("mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16")
+    prepared = prepare(config)
+    model = prepared.model
+    info = prepared.splits.info
+    steps = max(1, -(-(info.num_train or config.batch_size) // config.batch_size))
+    outputs = compile_model(model, prepared.head, prepared.task, config.head_params,
+                            make_optimizer(config, steps), config.jit_compile)
+    train_ds, val_ds = make_datasets(prepared, outputs)
+
+    run_dir = Path(config.out) if config.out else default_run_dir(config)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise CvkitError(f"run directory {run_dir} already exists and is not empty; pass another --out")
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        config.out = str(run_dir)
+        config.write(run_dir, extra={
+            "resolved_arch": model.arch, "task": prepared.task.task, "class_names": list(info.class_names),
+            "num_train": info.num_train, "num_validation": info.num_validation,
+            "input_shape": list(model.input_shape[1:]),
+        })
+        checkpoint = AtomicCheckpoint(run_dir)
+        callbacks = [
+            keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV)),
+            keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
+            checkpoint,
+        ]
+        if config.schedule == "plateau":
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.1, patience=max(1, (config.early_stopping_patience or 10) // 2)))
+        if config.early_stopping_patience:
+            callbacks.append(keras.callbacks.EarlyStopping(patience=config.early_stopping_patience, restore_best_weights=True))
+        if verbose is None:
+            verbose = 1 if sys.stdout.isatty() else 2
+        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+        if checkpoint.nan_epoch is not None:
+            kept = sorted((run_dir / "checkpoints").glob("epoch-*.keras"))
+            raise CvkitError(
+                f"the loss became NaN in epoch {max(checkpoint.nan_epoch, 1)}; training stopped"
+                + (f" and the last good checkpoint is {kept[-1]}" if kept else "")
+                + "; lower --lr or add gradient clipping (clipnorm)"
+            )
+        final = inference_model(model, prepared.training_overrides)
+        if final is not model:
+            compile_model(final, prepared.head, prepared.task, config.head_params, "adam")
+        results = final.evaluate(val_ds, verbose=0, return_dict=True)
+        results = {k: float(v) for k, v in results.items()}
+        write_atomic(run_dir / MODEL_FILE, lambda tmp: final.save(tmp))
+        write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": results}, indent=2) + "\n")
+        plot_curves(run_dir / METRICS_CSV, run_dir / CURVES_PNG)
+    except CvkitError as exc:
+        if "NaN" not in str(exc):
+            _discard(run_dir, created)
+        raise
+    except BaseException:
+        # A crash or Ctrl-C keeps the checkpoints (for --resume) but no half-written files.
+        for tmp in run_dir.rglob(".*.keras"):
+            tmp.unlink(missing_ok=True)
+        raise
+    return {"run_dir": str(run_dir), "validation": results}
+
+
+def _discard(run_dir: Path, created: bool) -> None:
+    if created:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    else:
+        for child in run_dir.iterdir():
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
+
+
+def load_run(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any], Any]:
+    """The config, extra facts and model of a finished run."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise CvkitError(f"run directory {run_dir} does not exist; pass the --out directory of a cvkit train run")
+    config, extra = read_run_config(run_dir)
+    if not (run_dir / MODEL_FILE).is_file():
+        raise CvkitError(f"{run_dir} has no {MODEL_FILE} (the run did not finish); train again with cvkit train --out {run_dir}")
+    from cvkit.models import load_model
+
+    return config, extra, load_model(run_dir / MODEL_FILE)
+
+
+def evaluate(run_dir: str | Path, dataset: str | None = None, data_dir: str | None = None) -> dict[str, float]:
+    """The task's metrics of a run's final model on the validation split."""
+    config, _, model = load_run(run_dir)
+    if dataset:
+        config.dataset = dataset
+    if data_dir:
+        config.data_dir = data_dir
+    head = get_registries().heads.get(model.head)
+    splits = load_splits(config, model.task, config.image_size)
+    task = TaskSpec(task=model.task, num_classes=model.num_classes, class_names=tuple(model.class_names))
+    prepared = Prepared(config, head, task, splits, model, {})
+    outputs = compile_model(model, head, task, config.head_params, "adam")
+    _, val_ds = make_datasets(prepared, outputs, augment=False)
+    results = model.evaluate(val_ds, verbose=0, return_dict=True)
+    return {k: float(v) for k, v in results.items()}

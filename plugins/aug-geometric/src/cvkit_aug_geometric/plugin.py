@@ -1,0 +1,20 @@
+"""Geometric augmentations: flips, crops, resized crops, translation, rotation, shear, stretch."""
+
+from cvkit import hookimpl
+
+AUGMENTATIONS = {
+    "flip": ({"mode": "horizontal"}, "random horizontal flip"),
+    "crop": ({"scale": 0.875}, "random crop of 87.5% of each side, resized back"),
+    "resized_crop": ({"min_scale": 0.6}, "random resized crop (zoom in, aspect may change)"),
+    "translate": ({"factor": 0.125}, "random shift by up to 12.5% of each side (pad and crop)"),
+    "rotate": ({"degrees": 15.0}, "random rotation by up to 15 degrees"),
+    "shear": ({"factor": 0.2}, "random shear"),
+    "stretch": ({"factor": 0.2}, "random aspect change of up to 20%"),
+}
+
+
+@hookimpl
+def register_augmentations(register):
+    for name, (defaults, description) in AUGMENTATIONS.items():
+        register(name, build=f"cvkit_aug_geometric.layers:{name}", family="geometric",
+                 defaults=defaults, description=description, geometric=True)

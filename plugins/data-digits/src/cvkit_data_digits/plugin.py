@@ -1,0 +1,13 @@
+"""The ``digits`` data set, shipped by scikit-learn (no download)."""
+
+from cvkit import hookimpl
+
+
+@hookimpl
+def register_datasets(register):
+    register(
+        "digits",
+        load="cvkit_data_digits.dataset:load_digits",
+        tasks={"classification"},
+        description="scikit-learn's 8x8 handwritten digits: 1,797 real images, 10 classes, grayscale",
+    )

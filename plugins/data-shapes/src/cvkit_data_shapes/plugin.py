@@ -1,0 +1,14 @@
+"""The ``shapes`` data set: synthetic, seeded, made on the fly (the default)."""
+
+from cvkit import hookimpl
+
+
+@hookimpl
+def register_datasets(register):
+    register(
+        "shapes",
+        load="cvkit_data_shapes.dataset:load_shapes",
+        tasks={"classification", "localization", "segmentation"},
+        takes_argument=True,
+        description="synthetic coloured shapes (5 classes) with boxes and masks; shapes:N for N images",
+    )
