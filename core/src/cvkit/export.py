@@ -52,7 +52,7 @@ def export_savedmodel(model: Any, out_dir: str | Path) -> Path:
             x = tf.cond(
                 tf.reduce_all(tf.equal(in_size, [height, width])),
                 lambda: x,
-                lambda: tf.image.resize(x, (height, width)),
+                lambda: tf.image.resize(x, (height, width), antialias=True),
             )
         outputs = serving_outputs(model, model(x, training=False))
         if "masks" in outputs and height is not None:

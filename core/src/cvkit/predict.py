@@ -17,7 +17,7 @@ def load_images(paths: list[str], size: tuple[int, int], channels: int) -> np.nd
     batch = []
     for path in paths:
         image = read_image(str(path), channels=channels)
-        resized = tf.image.resize(tf.cast(image, tf.float32), size) if image.shape[:2] != tuple(size) else image.astype("float32")
+        resized = tf.image.resize(tf.cast(image, tf.float32), size, antialias=True) if image.shape[:2] != tuple(size) else image.astype("float32")
         batch.append(np.asarray(resized, dtype="float32"))
     return np.stack(batch)
 
