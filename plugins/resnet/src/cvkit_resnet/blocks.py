@@ -6,6 +6,7 @@ Layer names follow keras.applications: ``conv3_block2_1_conv``, ``conv3_block2_1
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -15,7 +16,6 @@ from cvkit import CvkitError, Features
 
 BLOCK_TYPES = ("basic", "bottleneck")
 STRIDE_CHOICES = ("3x3", "1x1")
-EXPANSION = {"basic": 1, "bottleneck": 4}
 
 
 def _conv_bn(x: Any, *, name: str, filters: int, kernel_size: int = 1, strides: int = 1,
@@ -121,22 +121,24 @@ def resnet_body(
     *,
     name: str = "",
     include_top: bool = False,
-    block: str,
-    blocks: list[int],
-    stage_widths: list[int],
-    stem_filters: int,
-    groups: int,
-    width_per_group: int | None,
-    stride_on: str,
-    se_ratio: int,
-    conv3x3_block: str | None,
-    conv3x3_stages: list[int],
+    block: str = "bottleneck",
+    blocks: Sequence[int] = (3, 4, 6, 3),
+    stage_widths: Sequence[int] = (64, 128, 256, 512),
+    stem_filters: int = 64,
+    groups: int = 1,
+    width_per_group: int | None = None,
+    stride_on: str = "3x3",
+    se_ratio: int = 0,
+    conv3x3_block: str | None = None,
+    conv3x3_stages: Sequence[int] = (2, 3, 4, 5),
 ) -> Features:
     """A whole ResNet: 7x7/2 stem, 3x3/2 max-pool, stages conv2_x..conv5_x, global pool.
 
     This is the builder every ResNet-family plugin shares (ResNeXt, SE-Net, deformable) by
     fetching it with ``cvkit.get_block("resnet_body")``; unlike the other blocks it returns
     :class:`cvkit.Features` (maps at strides 2..32, and the pooled vector when ``include_top``).
+    The defaults are ResNet-50's (see ``cvkit_resnet.variants`` for what each parameter means),
+    so a caller written before a parameter was added keeps building.
     """
     _check(block, blocks, stage_widths, groups, width_per_group, stride_on, se_ratio, conv3x3_stages)
     if conv3x3_block is not None:
