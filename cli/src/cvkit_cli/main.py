@@ -193,7 +193,7 @@ def predict(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Predict labels for image files with a trained run's model."""
-    from cvkit.train import load_run
+    from cvkit.training import load_run
 
     _, _, model = load_run(run_dir)
     results = cvkit.predict(model, [str(p) for p in images], top_k=top_k)
@@ -213,7 +213,7 @@ def export(
 ) -> None:
     """Export a trained model as a TensorFlow SavedModel (serving_default takes uint8 images)."""
     from cvkit.export import FORMATS
-    from cvkit.train import load_run
+    from cvkit.training import load_run
 
     if format not in FORMATS:
         raise CvkitError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")

@@ -40,8 +40,8 @@ _LAZY = {
     "to_example": "cvkit.data",
     "global_pool": "cvkit.backbone",
     "RunConfig": "cvkit.config",
-    "train": "cvkit.train",
-    "evaluate": "cvkit.train",
+    "train": "cvkit.training",
+    "evaluate": "cvkit.training",
     "predict": "cvkit.predict",
     "export_savedmodel": "cvkit.export",
 }
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from cvkit.insight import count_macs, model_summary
     from cvkit.models import CvkitModel, count_params, create_model, load_model
     from cvkit.predict import predict
-    from cvkit.train import evaluate, train
+    from cvkit.training import evaluate, train
 
 
 def __getattr__(name: str) -> Any:

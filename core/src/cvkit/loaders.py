@@ -95,14 +95,17 @@ def load_tfds(*, argument: str, task: str, image_size: int | None, seed: int, da
     class_names = tuple(features["label"].names)
     splits = builder.info.splits
     val_split = next((s for s in ("validation", "test") if s in splits), None)
-    read = dict(download=False, shuffle_files=False)
+    read = dict(shuffle_files=False)  # as_dataset only reads; it never downloads
     if val_split:
-        train = builder.as_dataset(split="train", **read)
-        validation = builder.as_dataset(split=val_split, **read)
+        train_split, val_split = "train", val_split
     else:
         percent = max(1, int(round(validation_fraction * 100)))
-        train = builder.as_dataset(split=f"train[{percent}%:]", **read)
-        validation = builder.as_dataset(split=f"train[:{percent}%]", **read)
+        train_split, val_split = f"train[{percent}%:]", f"train[:{percent}%]"
+    train = builder.as_dataset(split=train_split, **read)
+    validation = builder.as_dataset(split=val_split, **read)
+    num_train, num_validation = splits[train_split].num_examples, splits[val_split].num_examples
+    if limit:
+        num_train = min(num_train, limit)
     if limit:
         train = train.take(limit)
 
@@ -117,6 +120,6 @@ def load_tfds(*, argument: str, task: str, image_size: int | None, seed: int, da
     info = DatasetInfo(
         name=f"tfds:{name}", class_names=class_names,
         image_shape=(image_size or shape[0] or 0, image_size or shape[1] or 0, channels),
-        tasks=frozenset({"classification"}),
+        tasks=frozenset({"classification"}), num_train=num_train, num_validation=num_validation,
     )
     return DatasetSplits(train=make(train), validation=make(validation), info=info)

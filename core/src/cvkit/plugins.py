@@ -123,7 +123,7 @@ class PluginManager:
         for hook_name, callback_name in _HOOK_CALLBACKS.items():
             caller = getattr(self.pm.hook, hook_name)
             # Oldest first, so the built-ins are registered before third parties.
-            for impl in reversed(caller.get_hookimpls()):
+            for impl in caller.get_hookimpls():
                 register = getattr(registries, callback_name)(self._distribution(impl.plugin_name))
                 try:
                     impl.function(register=register)
@@ -138,7 +138,7 @@ class PluginManager:
         return info.distribution if info else plugin_name
 
     def call_register_commands(self, app: Any) -> None:
-        for impl in reversed(self.pm.hook.register_commands.get_hookimpls()):
+        for impl in self.pm.hook.register_commands.get_hookimpls():
             try:
                 impl.function(app=app)
             except Exception as exc:

@@ -75,3 +75,33 @@ def assert_overfits(
         f"{len(history.history['accuracy'])} steps; the model cannot learn"
     )
     return accuracy
+
+
+def fake_prepared_tfds(name: str, data_dir: str, splits: dict[str, int] | None = None, num_examples: int = 12):
+    """A context in which TFDS set ``name`` looks prepared under ``data_dir``, with fake examples.
+
+    Wraps ``tfds.testing.mock_data`` and writes the set's metadata (its splits), so loaders that
+    check ``is_prepared()`` and read split sizes work offline, as with a real prepared copy.
+    """
+    import contextlib
+    import os
+
+    import tensorflow_datasets as tfds
+
+    splits = splits or {"train": num_examples, "test": num_examples}
+
+    @contextlib.contextmanager
+    def context():
+        with tfds.testing.mock_data(num_examples=num_examples, data_dir=data_dir):
+            builder = tfds.builder(name, data_dir=data_dir)
+            template = lambda split: tfds.core.naming.ShardedFileTemplate(  # noqa: E731
+                data_dir=builder.data_dir, dataset_name=builder.name, split=split, filetype_suffix="tfrecord")
+            builder.info.set_splits(tfds.core.SplitDict([
+                tfds.core.SplitInfo(name=split, shard_lengths=[count], num_bytes=0, filename_template=template(split))
+                for split, count in splits.items()
+            ]))
+            os.makedirs(builder.data_dir, exist_ok=True)
+            builder.info.write_to_directory(builder.data_dir)
+            yield builder
+
+    return context()
