@@ -1,0 +1,120 @@
+"""MobileNet v1 and v2 backbone builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from cvkit import CvkitError, Features, global_pool
+from cvkit_mobilenet.blocks import conv_bn_act, depthwise_separable, inverted_residual, make_divisible
+
+
+def _check(arch: str, *, alpha: float, dropout: float, strides: list[int]) -> None:
+    if alpha <= 0:
+        raise CvkitError(f"{arch} width multiplier alpha must be > 0 (1.0, 0.75, 0.5, 0.35...), got {alpha}")
+    if not 0 <= dropout < 1:
+        raise CvkitError(f"{arch} dropout must be in [0, 1), got {dropout}")
+    if not strides or any(s not in (1, 2) for s in strides):
+        raise CvkitError(f"{arch} needs at least one block, each with stride 1 or 2; got strides {strides}")
+
+
+def _pooled(x: Any, include_top: bool, dropout: float) -> Any:
+    """Global average pool, then dropout: what sits before the classifier."""
+    if not include_top:
+        return None
+    x = global_pool(x, "avg_pool")
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="top_dropout")(x)
+    return x
+
+
+def build_mobilenet_v1(
+    inputs: Any,
+    *,
+    include_top: bool,
+    alpha: float,
+    depth_multiplier: int,
+    stem_filters: int,
+    blocks: list[list[int]],
+    dropout: float,
+    activation: str,
+    bn_epsilon: float,
+    bn_momentum: float,
+) -> Features:
+    """MobileNet v1: a 3x3/2 conv, then depthwise-separable layers; widths scaled by alpha.
+
+    keras.applications ends with GAP -> dropout -> 1x1 conv -> reshape; the classification
+    head's Dense on the pooled vector is the same computation with the same parameters.
+    """
+    try:
+        strides = [int(stride) for _, stride in blocks]
+    except (TypeError, ValueError):
+        raise CvkitError(f"mobilenet_v1 blocks must be [filters, stride] pairs, got {blocks!r}") from None
+    _check("mobilenet_v1", alpha=alpha, dropout=dropout, strides=strides)
+    if depth_multiplier < 1:
+        raise CvkitError(f"mobilenet_v1 depth_multiplier must be an integer >= 1, got {depth_multiplier}")
+    bn = {"bn_epsilon": bn_epsilon, "bn_momentum": bn_momentum}
+
+    x = conv_bn_act(inputs, name="stem", filters=int(stem_filters * alpha), kernel_size=3, strides=2,
+                    activation=activation, **bn)
+    stride, maps = 2, {}
+    for i, (filters, block_stride) in enumerate(blocks):
+        if block_stride == 2:
+            maps[stride] = x
+            stride *= 2
+        x = depthwise_separable(x, name=f"block{i + 1}", filters=int(filters * alpha), strides=block_stride,
+                                depth_multiplier=depth_multiplier, activation=activation, **bn)
+    maps[stride] = x
+    return Features(maps=maps, pooled=_pooled(x, include_top, dropout))
+
+
+def build_mobilenet_v2(
+    inputs: Any,
+    *,
+    include_top: bool,
+    alpha: float,
+    stem_filters: int,
+    blocks: list[list[int]],
+    head_filters: int,
+    kernel_size: int,
+    dropout: float,
+    activation: str,
+    bn_epsilon: float,
+    bn_momentum: float,
+) -> Features:
+    """MobileNet v2: a 3x3/2 conv, stages of inverted residuals, a 1x1 conv to 1280 channels.
+
+    Channels are ``alpha`` times the table's, rounded to multiples of 8; the last conv keeps
+    ``head_filters`` unless alpha > 1.
+    """
+    try:
+        stages = [(float(t), int(c), int(n), int(s)) for t, c, n, s in blocks]
+    except (TypeError, ValueError):
+        raise CvkitError(
+            f"mobilenet_v2 blocks must be [expansion, channels, repeats, stride] rows, got {blocks!r}"
+        ) from None
+    _check("mobilenet_v2", alpha=alpha, dropout=dropout, strides=[s for *_, s in stages])
+    if any(n < 1 for _, _, n, _ in stages):
+        raise CvkitError(f"mobilenet_v2 needs at least one repeat per stage, got {blocks!r}")
+    bn = {"bn_epsilon": bn_epsilon, "bn_momentum": bn_momentum}
+
+    x = conv_bn_act(inputs, name="stem", filters=make_divisible(stem_filters * alpha), kernel_size=3,
+                    strides=2, activation=activation, **bn)
+    stride, maps, index = 2, {}, 0
+    for expansion, channels, repeats, first_stride in stages:
+        for j in range(repeats):
+            block_stride = first_stride if j == 0 else 1
+            if block_stride == 2:
+                maps[stride] = x
+                stride *= 2
+            x = inverted_residual(
+                x, name=f"block{index}", filters=make_divisible(int(channels * alpha)),
+                expansion=expansion, kernel_size=kernel_size, strides=block_stride,
+                activation=activation, **bn,
+            )
+            index += 1
+    filters = make_divisible(head_filters * alpha) if alpha > 1 else head_filters
+    x = conv_bn_act(x, name="head", filters=filters, activation=activation, **bn)
+    maps[stride] = x
+    return Features(maps=maps, pooled=_pooled(x, include_top, dropout))

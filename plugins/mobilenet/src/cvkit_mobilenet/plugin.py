@@ -1,0 +1,35 @@
+"""MobileNet plugin: registers v1 and v2, the depthwise-separable and inverted-residual blocks."""
+
+from cvkit import hookimpl
+from cvkit_mobilenet.variants import DEFAULT, PAPER_V1, PAPER_V2, TINY, VARIANTS
+
+DESCRIPTIONS = {
+    "mobilenet_v1": "MobileNet v1: depthwise-separable convs, width multiplier alpha",
+    "mobilenet_v2": "MobileNet v2: inverted residuals with linear bottlenecks, ReLU6",
+}
+
+
+@hookimpl
+def register_backbones(register):
+    for name, params in VARIANTS.items():
+        register(
+            name,
+            build=f"cvkit_mobilenet.backbone:build_{name}",
+            family="mobilenet",
+            defaults=params,
+            input_shape=(224, 224, 3),
+            min_input_size=32,
+            paper=PAPER_V1 if name == "mobilenet_v1" else PAPER_V2,
+            default=name == DEFAULT,
+            tiny=TINY[name],
+            description=DESCRIPTIONS[name],
+        )
+
+
+@hookimpl
+def register_blocks(register):
+    register("depthwise_separable", "cvkit_mobilenet.blocks:depthwise_separable",
+             description="depthwise kxk conv-BN-act, then pointwise 1x1 conv-BN-act (MobileNet v1)")
+    register("inverted_residual", "cvkit_mobilenet.blocks:inverted_residual",
+             description="inverted residual / MBConv: 1x1 expand, depthwise kxk, optional SE, "
+                         "linear 1x1 projection, shortcut with drop-connect (MobileNet v2, EfficientNet)")
