@@ -1,0 +1,119 @@
+"""The command line as a user meets it: fast answers, one-line errors, the full train-to-export path."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import assert_user_error, run_cli, run_python
+
+
+def test_help_and_list_do_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "from cvkit_cli.main import main\n"
+        "for argv in (['--help'], ['list'], ['plugins'], ['list', 'archs']):\n"
+        "    code = main(argv)\n"
+        "    assert code == 0, (argv, code)\n"
+        "heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_list_names_each_package():
+    result = run_cli("list")
+    assert result.returncode == 0, result.stderr
+    for fragment in ("densenet121", "cvkit-densenet", "classification", "cvkit-head-classification",
+                     "flip", "jitter", "shapes", "digits", "folder:ARG", "tfds:ARG", "densenet -> densenet121"):
+        assert fragment in result.stdout, fragment
+
+
+def test_info_json_reports_params_and_macs():
+    result = run_cli("info", "densenet_bc_100_12", "--num-classes", "10", "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["trainable_params"] == 769_162
+    assert info["total_params"] > info["trainable_params"] and info["macs"] > 0
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["train", "--arch", "densnet"], ["unknown arch 'densnet'", "did you mean 'densenet'"]),
+    (["train", "--head", "clasification"], ["unknown head", "did you mean 'classification'"]),
+    (["train", "--aug", "flip,crap"], ["unknown augmentation 'crap'", "did you mean 'crop'"]),
+    (["train", "--dataset", "shapez"], ["unknown dataset 'shapez'", "did you mean 'shapes'"]),
+    (["train", "--epochs", "0"], ["epochs must be a positive"]),
+    (["train", "--batch-size", "-1"], ["batch size must be a positive"]),
+    (["train", "--lr", "0"], ["learning rate must be a positive"]),
+    (["train", "--set", "cardinality=4"], ["has no parameter 'cardinality'", "growth_rate"]),
+    (["train", "--image-size", "8"], ["needs inputs of at least 32x32"]),
+    (["info", "resnet9000"], ["unknown arch 'resnet9000'"]),
+    (["list", "gizmos"], ["cannot list 'gizmos'"]),
+])
+def test_bad_input_gets_one_line_and_exit_2_and_writes_nothing(tmp_path, args, fragments):
+    out = tmp_path / "run"
+    extra = ["--out", str(out)] if args[0] == "train" else []
+    assert_user_error(run_cli(*args, *extra, cwd=tmp_path), *fragments)
+    assert not out.exists()
+    assert not (tmp_path / "runs").exists()
+
+
+def test_run_dir_without_a_model(tmp_path):
+    assert_user_error(run_cli("evaluate", str(tmp_path)), "not a cvkit run directory")
+    (tmp_path / "config.json").write_text("{}")
+    assert_user_error(run_cli("predict", str(tmp_path), "x.png"), "has no model.keras")
+    assert_user_error(run_cli("export", str(tmp_path), "--out", str(tmp_path / "sm")), "has no model.keras")
+
+
+def test_segmentation_head_on_classification_only_data(tmp_path):
+    result = run_cli("train", "--head", "classification", "--dataset", "digits", "--epochs", "1", "--out", str(tmp_path / "r"),
+                     "--arch", "densenet", "--set", "blocks=[1,1,1,1]", "--set", "growth_rate=4", "--limit", "8")
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_train_evaluate_predict_export_end_to_end(tmp_path):
+    run = tmp_path / "run"
+    result = run_cli(
+        "train", "--arch", "densenet", "--set", "blocks=[1,1,1,1]", "--set", "growth_rate=8",
+        "--dataset", "shapes:96", "--epochs", "1", "--batch-size", "16", "--aug", "flip,crop,jitter",
+        "--out", str(run),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "validation accuracy:" in result.stdout
+    for name in ("config.json", "metrics.csv", "metrics.json", "model.keras", "curves.png",
+                 "checkpoints/epoch-001.keras", "checkpoints/state.json"):
+        assert (run / name).is_file(), name
+    assert any((run / "tensorboard").rglob("events.out.tfevents.*"))
+    assert not list(run.rglob(".*.keras")), "a temporary file was left behind"
+    config = json.loads((run / "config.json").read_text())
+    assert config["resolved_arch"] == "densenet121" and config["augmentations"] == ["flip", "crop", "jitter"]
+
+    evaluated = run_cli("evaluate", str(run), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert 0.0 <= json.loads(evaluated.stdout)["accuracy"] <= 1.0
+
+    images = []
+    for i, colour in enumerate(((255, 0, 0), (0, 255, 0))):
+        path = tmp_path / f"img{i}.png"
+        Image.fromarray(np.full((40, 50, 3), colour, dtype=np.uint8)).save(path)
+        images.append(str(path))
+    predicted = run_cli("predict", str(run), *images, "--json")
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    rows = json.loads(predicted.stdout)
+    assert [r["file"] for r in rows] == images
+    assert all(r["label"] in config["class_names"] for r in rows)
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"garbage")
+    assert_user_error(run_cli("predict", str(run), str(bad)), "cannot read image", "bad.png")
+
+    exported = run_cli("export", str(run), "--format", "savedmodel", "--out", str(tmp_path / "sm"))
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert (tmp_path / "sm" / "saved_model.pb").is_file()
+    assert_user_error(run_cli("train", "--out", str(run)), "already exists")
