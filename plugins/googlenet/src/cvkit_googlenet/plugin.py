@@ -1,0 +1,31 @@
+"""GoogLeNet plugin: registers GoogLeNet (Inception v1) and the inception module."""
+
+from cvkit import hookimpl
+from cvkit_googlenet.variants import DEFAULT, PAPER, TINY, VARIANTS
+
+
+@hookimpl
+def register_backbones(register):
+    for name, params in VARIANTS.items():
+        register(
+            name,
+            build="cvkit_googlenet.backbone:build_googlenet",
+            family="googlenet",
+            defaults=params,
+            input_shape=(224, 224, 3),
+            min_input_size=32,
+            paper=PAPER,
+            default=name == DEFAULT,
+            training_overrides={"aux_classifiers": True},
+            tiny=TINY,
+            description="GoogLeNet (Inception v1): 9 inception modules, GAP, dropout 0.4; "
+                        "auxiliary classifiers after 4a and 4d while training",
+        )
+
+
+@hookimpl
+def register_blocks(register):
+    register("inception_module", "cvkit_googlenet.blocks:inception_module",
+             description="Inception v1 module: 1x1, 1x1->3x3, 1x1->5x5 and pool->1x1 branches, concatenated")
+    register("aux_classifier", "cvkit_googlenet.blocks:aux_classifier",
+             description="GoogLeNet auxiliary pre-logits: 5x5/3 avg-pool -> 1x1 conv -> FC -> dropout")
