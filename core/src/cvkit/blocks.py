@@ -25,6 +25,8 @@ def conv_bn_act(
     use_bias: bool = False,
     batch_norm: bool = True,
     bn_epsilon: float = BN_EPSILON,
+    bn_momentum: float = 0.99,
+    bn_scale: bool = True,
     kernel_initializer: str = "he_normal",
 ) -> Any:
     """Conv -> BN -> activation, with layers named ``{name}_conv``, ``{name}_bn``, ``{name}_act``."""
@@ -33,7 +35,7 @@ def conv_bn_act(
         kernel_initializer=kernel_initializer, name=f"{name}_conv",
     )(x)
     if batch_norm:
-        x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}_bn")(x)
+        x = keras.layers.BatchNormalization(epsilon=bn_epsilon, momentum=bn_momentum, scale=bn_scale, name=f"{name}_bn")(x)
     if activation:
         x = keras.layers.Activation(activation, name=f"{name}_act")(x)
     return x

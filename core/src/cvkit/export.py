@@ -54,6 +54,7 @@ def export_savedmodel(model: Any, out_dir: str | Path) -> Path:
                 lambda: x,
                 lambda: tf.image.resize(x, (height, width), antialias=True),
             )
+            x = tf.ensure_shape(x, [None, height, width, channels])  # the cond hides the static size
         outputs = serving_outputs(model, model(x, training=False))
         if "masks" in outputs and height is not None:
             ids = outputs["masks"][..., None]

@@ -201,7 +201,8 @@ def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
             callbacks.append(keras.callbacks.EarlyStopping(patience=config.early_stopping_patience, restore_best_weights=True))
         if verbose is None:
             verbose = 1 if sys.stdout.isatty() else 2
-        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose,
+                  shuffle=False)  # the pipeline shuffles
         if checkpoint.nan_epoch is not None:
             kept = sorted((run_dir / "checkpoints").glob("epoch-*.keras"))
             raise CvkitError(
