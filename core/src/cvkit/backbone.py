@@ -19,12 +19,15 @@ class Features:
     architectures give what they have). ``pooled`` is the pre-logits vector a classifier
     attaches to (global pooling for most families, the FC trunk for AlexNet, VGG and LeNet); it
     is built only when the builder is called with ``include_top=True``. ``aux`` holds
-    training-only auxiliary pre-logits with their loss weight (GoogLeNet).
+    training-only auxiliary pre-logits with their loss weight (GoogLeNet). ``inputs`` is the
+    preprocessed image tensor the backbone was called on; cvkit fills it in, so dense heads can
+    match their output to the input size.
     """
 
     maps: dict[int, Any]
     pooled: Any = None
     aux: dict[str, tuple[Any, float]] = field(default_factory=dict)
+    inputs: Any = None
 
     @property
     def last(self) -> Any:

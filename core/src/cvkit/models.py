@@ -55,6 +55,7 @@ class CvkitModel(keras.Model):
         inputs = keras.Input(shape=input_shape, name="images")
         x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name=PREPROCESS_LAYER)(inputs)
         features = spec.load()(x, include_top=include_top and head is not None, **params)
+        features.inputs = x
 
         head_spec = None
         if include_top and head is not None:

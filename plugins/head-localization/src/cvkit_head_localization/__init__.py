@@ -1,0 +1,1 @@
+"""Classification + localization head for cvkit: one box per image."""
