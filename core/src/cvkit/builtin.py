@@ -8,12 +8,14 @@ from cvkit.hookimpl import hookimpl
 @hookimpl
 def register_datasets(register):
     register(
-        "folder", load="cvkit.loaders:load_folder", tasks={"classification"}, takes_argument=True,
-        description="folder:PATH, one sub-folder of images per class",
+        "folder", load="cvkit.loaders:load_folder", tasks={"classification", "localization", "segmentation"},
+        takes_argument=True,
+        description="folder:PATH: a sub-folder per class; images/ + masks/ (segmentation); images/ + boxes.csv (localization)",
     )
     register(
-        "tfds", load="cvkit.loaders:load_tfds", tasks={"classification"}, takes_argument=True,
-        description="tfds:NAME, a TensorFlow Datasets set prepared offline under --data-dir",
+        "tfds", load="cvkit.loaders:load_tfds", tasks={"classification", "localization", "segmentation"},
+        takes_argument=True,
+        description="tfds:NAME, a TensorFlow Datasets set prepared offline under --data-dir (boxes and masks where mapped)",
     )
 
 

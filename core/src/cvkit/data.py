@@ -7,6 +7,7 @@ them ``bounding_boxes`` (``{"boxes": float32 [N, 4] in rel_xyxy, "labels": int32
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,8 @@ import numpy as np
 from cvkit.errors import CvkitError
 
 BOX_FORMAT = "rel_xyxy"
+BOX_FIX = "boxes are x1,y1,x2,y2 with x1 < x2 and y1 < y2, inside the image"
+logger = logging.getLogger("cvkit")
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,13 @@ def splits_from_arrays(
     """Build :class:`DatasetSplits` from in-memory arrays, resized to ``image_size``.
 
     ``boxes`` are ``[N, 4]`` rel_xyxy (one box per image); ``masks`` are ``[N, H, W]`` class
-    ids. ``limit`` keeps the first examples of the train split (the overfit sanity check).
+    ids, 0 for the background and ``label + 1`` for class ``label``. Both are checked first (see
+    :func:`check_box` and :func:`check_mask`). ``limit`` keeps the first examples of the train
+    split (the overfit sanity check).
     """
     import tensorflow as tf
 
+    check_arrays(info, images, boxes, masks)
     columns = {"images": images, "labels": labels.astype("int32")}
     if boxes is not None:
         columns["boxes"] = boxes.astype("float32")
@@ -111,6 +117,78 @@ def to_example(raw: dict, image_size: int | None) -> dict:
             mask = mask[..., None]
         example["segmentation_masks"] = resize_mask(mask, image_size)
     return example
+
+
+def check_box(box: Any, width: float, height: float, where: str, fix: str = BOX_FIX) -> None:
+    """Refuse a box ``[x1, y1, x2, y2]`` that is empty, inverted or outside a width x height image.
+
+    ``where`` names the file or row in the one-line error; ``fix`` says how to mend it.
+    """
+    x1, y1, x2, y2 = (float(v) for v in box)
+    if not all(np.isfinite((x1, y1, x2, y2))):
+        raise CvkitError(f"{where}: the box {_box_text(box)} is not four numbers; {fix}")
+    for low, high, axis in ((x1, x2, "x"), (y1, y2, "y")):
+        if high <= low:
+            raise CvkitError(f"{where}: the box {_box_text(box)} has {axis}2 ({high:g}) <= {axis}1 ({low:g}); {fix}")
+    if x1 < 0 or y1 < 0 or x2 > width or y2 > height:
+        raise CvkitError(
+            f"{where}: the box {_box_text(box)} lies outside the {width:g}x{height:g} image "
+            f"(width x height); {fix}"
+        )
+
+
+def _box_text(box: Any) -> str:
+    return "(" + ", ".join(f"{float(v):g}" for v in box) + ")"
+
+
+def check_mask(mask: np.ndarray, image_shape: tuple, num_classes: int, where: str, fix: str = "") -> None:
+    """Refuse a class-id mask whose size differs from its image's or whose ids leave 0..num_classes.
+
+    ``num_classes`` counts the object classes; 0 is the background, so valid ids are
+    ``0..num_classes``.
+    """
+    if tuple(mask.shape[:2]) != tuple(image_shape[:2]):
+        raise CvkitError(
+            f"{where}: the mask is {mask.shape[1]}x{mask.shape[0]} but its image is "
+            f"{image_shape[1]}x{image_shape[0]} (width x height); {fix or 'give the mask its image size'}"
+        )
+    low, high = int(mask.min()), int(mask.max())
+    if low < 0 or high > num_classes:
+        bad = low if low < 0 else high
+        raise CvkitError(
+            f"{where}: the mask holds class id {bad}, outside 0..{num_classes} (0 = background, then "
+            f"{num_classes} classes); {fix or 'fix the mask values'}"
+        )
+
+
+def check_arrays(info: DatasetInfo, images: np.ndarray, boxes: np.ndarray | None, masks: np.ndarray | None) -> None:
+    """Check in-memory boxes (rel_xyxy) and masks of a whole data set at once, naming the first bad one."""
+    name = info.name
+    if boxes is not None:
+        boxes = np.asarray(boxes, dtype="float64").reshape(len(images), -1, 4)
+        bad = ~np.isfinite(boxes).all(-1) | (boxes[..., 2] <= boxes[..., 0]) | (boxes[..., 3] <= boxes[..., 1]) \
+            | (boxes[..., :2] < 0).any(-1) | (boxes[..., 2:] > 1).any(-1)
+        if bad.any():
+            index = int(np.argwhere(bad)[0][0])
+            check_box(boxes[index][bad[index]][0], 1.0, 1.0, f"data set {name!r}, example {index}",
+                      "relative boxes are x1,y1,x2,y2 in [0, 1] with x1 < x2 and y1 < y2")
+    if masks is not None:
+        masks = np.asarray(masks)
+        if masks.shape[1:3] != images.shape[1:3]:
+            check_mask(masks[0], images.shape[1:3], info.num_classes, f"data set {name!r}, example 0")
+        low, high = masks.min(axis=(1, 2, *range(3, masks.ndim))), masks.max(axis=(1, 2, *range(3, masks.ndim)))
+        bad = (low < 0) | (high > info.num_classes)
+        if bad.any():
+            index = int(np.argmax(bad))
+            check_mask(masks[index], images.shape[1:3], info.num_classes, f"data set {name!r}, example {index}")
+
+
+def report_skipped(notes: list[str], count: int, what: str, source: str) -> None:
+    """Record and report, on stderr, examples the user asked to skip (``?skip_invalid``)."""
+    if count:
+        note = f"skipped {count} {what} in {source} (asked for with ?skip_invalid)"
+        notes.append(note)
+        logger.warning("cvkit: %s", note)
 
 
 def resize_image(image: Any, image_size: int | None) -> Any:

@@ -1,53 +1,176 @@
-"""Generic data set loaders that live in core: ``folder:PATH`` and ``tfds:NAME``."""
+"""Generic data set loaders that live in core: ``folder:PATH`` and ``tfds:NAME``.
+
+``folder:PATH`` takes three layouts, which may share one folder:
+
+- classification: ``PATH/<class>/<image>``, one sub-folder per class;
+- segmentation: ``PATH/images/<stem>.<ext>`` and ``PATH/masks/<stem>.png``, single-channel PNG
+  masks of class ids (0 = background, k = the k-th class), the size of their image; an optional
+  ``PATH/classes.txt`` names the classes of ids 1, 2, ... one per line;
+- localization: ``PATH/images/`` and ``PATH/boxes.csv`` with rows ``file,class,x1,y1,x2,y2`` in
+  pixels (a header row is allowed), one box per image; it serves classification too.
+
+A bad file or row is an error naming it. ``folder:PATH?skip_invalid`` (and
+``tfds:NAME?skip_invalid``) skips such examples instead and reports how many.
+"""
 
 from __future__ import annotations
 
+import csv
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cvkit.data import DatasetInfo, DatasetSplits, read_image, splits_from_arrays, to_example
+from cvkit.data import (
+    DatasetInfo,
+    DatasetSplits,
+    check_box,
+    check_mask,
+    read_image,
+    report_skipped,
+    splits_from_arrays,
+    to_example,
+)
 from cvkit.errors import CvkitError, close_matches_hint
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 FOLDER_DEFAULT_SIZE = 64
+OPTIONS = ("skip_invalid",)
+BOXES_CSV = "boxes.csv"
+CLASSES_TXT = "classes.txt"
+CSV_COLUMNS = ("file", "class", "x1", "y1", "x2", "y2")
+
+
+def split_options(argument: str, dataset: str) -> tuple[str, dict[str, bool]]:
+    """``"PATH?skip_invalid"`` -> (``"PATH"``, ``{"skip_invalid": True}``)."""
+    base, sep, query = argument.partition("?")
+    options = dict.fromkeys(OPTIONS, False)
+    for item in filter(None, query.split("&") if sep else []):
+        key, has_value, value = item.partition("=")
+        if key not in options:
+            raise CvkitError(
+                f"unknown {dataset} option {key!r}{close_matches_hint(key, OPTIONS)}; valid options: "
+                f"{', '.join(OPTIONS)} (as in --dataset '{dataset}:{base}?skip_invalid')"
+            )
+        options[key] = value.lower() not in ("0", "false", "no") if has_value else True
+    return base, options
+
+
+class Skipper:
+    """Raises a one-line error for a bad example, or counts it when the user asked to skip."""
+
+    def __init__(self, source: str, skip: bool):
+        self.source, self.skip, self.count = source, skip, 0
+
+    def __call__(self, error: CvkitError) -> None:
+        if not self.skip:
+            option = self.source if "?" in self.source else f"{self.source}?skip_invalid"
+            raise CvkitError(f"{error}; or skip such examples with --dataset '{option}'")
+        self.count += 1
 
 
 def _image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _load_resized(path: Path, size: int, channels: int = 3) -> np.ndarray:
+def _resize(array: np.ndarray, size: int, nearest: bool = False) -> np.ndarray:
+    """A uint8 image (bilinear) or a class-id mask (nearest) resized to size x size."""
     from PIL import Image
 
-    array = read_image(str(path), channels=channels)
-    if array.shape[:2] != (size, size):
-        mode = "L" if channels == 1 else "RGB"
-        img = Image.fromarray(array[..., 0] if channels == 1 else array, mode=mode)
-        array = np.asarray(img.resize((size, size), Image.BILINEAR), dtype=np.uint8)
-        array = array[..., None] if array.ndim == 2 else array
-    return array
+    if array.shape[:2] == (size, size):
+        return array
+    if nearest:
+        return np.asarray(Image.fromarray(array.astype(np.int32)).resize((size, size), Image.NEAREST), dtype=np.int32)
+    squeeze = array.shape[-1] == 1
+    img = Image.fromarray(array[..., 0] if squeeze else array, mode="L" if squeeze else "RGB")
+    resized = np.asarray(img.resize((size, size), Image.BILINEAR), dtype=np.uint8)
+    return resized[..., None] if resized.ndim == 2 else resized
+
+
+def _load_resized(path: Path, size: int, channels: int = 3) -> np.ndarray:
+    return _resize(read_image(str(path), channels=channels), size)
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """A single-channel PNG of class ids as int32 HxW, with a one-line error for anything else."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+            if img.mode not in ("1", "L", "P", "I", "I;16", "I;16B", "I;16L"):
+                raise CvkitError(
+                    f"mask {path} is a {img.mode} image; masks are single-channel PNGs of class ids "
+                    f"(0 = background), so save it in mode L or P"
+                )
+            return np.asarray(img, dtype=np.int32)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise CvkitError(f"cannot read mask {path} ({exc}); replace or remove the file") from None
+
+
+@dataclass
+class FolderLayout:
+    """What a ``folder:PATH`` holds, and so which tasks it serves."""
+
+    root: Path
+    images: Path
+    masks: Path
+    boxes: Path
+    class_dirs: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, root: Path) -> FolderLayout:
+        layout = cls(root, root / "images", root / "masks", root / BOXES_CSV)
+        if not layout.images.is_dir():
+            layout.class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return layout
+
+    @property
+    def tasks(self) -> frozenset[str]:
+        tasks = set()
+        if self.images.is_dir() and self.masks.is_dir():
+            tasks.add("segmentation")
+        if self.images.is_dir() and self.boxes.is_file():
+            tasks |= {"localization", "classification"}
+        if self.class_dirs:
+            tasks.add("classification")
+        return frozenset(tasks)
 
 
 def load_folder(*, argument: str, task: str, image_size: int | None, seed: int,
                 validation_fraction: float, limit: int | None = None, **_: Any) -> DatasetSplits:
-    """A folder with one sub-folder of images per class (``PATH/<class>/<image>``)."""
-    root = Path(argument).expanduser()
-    if not argument:
+    """``folder:PATH``: class sub-folders, images/ + masks/, or images/ + boxes.csv (see the module)."""
+    path, options = split_options(argument, "folder")
+    if not path:
         raise CvkitError("folder data set needs a path: --dataset folder:PATH")
+    root = Path(path).expanduser()
     if not root.is_dir():
         raise CvkitError(f"folder data set {root} does not exist or is not a directory; check the path")
-    if task != "classification":
-        raise CvkitError(
-            f"folder:{argument} is a class-per-folder data set, which serves classification only; "
-            f"use --head classification"
-        )
-    class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    layout = FolderLayout.of(root)
+    skipper = Skipper(f"folder:{argument}", options["skip_invalid"])
     size = image_size or FOLDER_DEFAULT_SIZE
+    common = dict(image_size=image_size, seed=seed, validation_fraction=validation_fraction, limit=limit)
+    if task == "segmentation":
+        splits = _folder_segmentation(layout, size, skipper, argument, common)
+    elif task == "localization" or (task == "classification" and layout.boxes.is_file() and layout.images.is_dir()):
+        splits = _folder_boxes(layout, size, skipper, argument, task, common)
+    else:
+        splits = _folder_classes(layout, size, argument, common)
+    report_skipped(splits.notes, skipper.count, "invalid examples", f"folder:{path}")
+    return splits
+
+
+def _folder_classes(layout: FolderLayout, size: int, argument: str, common: dict) -> DatasetSplits:
+    root = layout.root
+    if layout.images.is_dir():
+        raise CvkitError(
+            f"{root} has an images/ folder but no {BOXES_CSV}, so it gives no class labels; add "
+            f"{root / BOXES_CSV} (file,class,x1,y1,x2,y2) or use one sub-folder per class"
+        )
     images, labels = [], []
-    for label, class_dir in enumerate(class_dirs):
+    for label, class_dir in enumerate(layout.class_dirs):
         for path in _image_files(class_dir):
             images.append(_load_resized(path, size))
             labels.append(label)
@@ -56,27 +179,227 @@ def load_folder(*, argument: str, task: str, image_size: int | None, seed: int,
             f"no images found in {root}; put them in one sub-folder per class, "
             f"like {root}{os.sep}cat{os.sep}001.png"
         )
-    if len(class_dirs) < 2:
-        raise CvkitError(f"{root} has {len(class_dirs)} class folder(s); classification needs at least 2")
+    if len(layout.class_dirs) < 2:
+        raise CvkitError(f"{root} has {len(layout.class_dirs)} class folder(s); classification needs at least 2")
     info = DatasetInfo(
-        name=f"folder:{argument}", class_names=tuple(p.name for p in class_dirs),
-        image_shape=(size, size, 3), tasks=frozenset({"classification"}),
+        name=f"folder:{argument}", class_names=tuple(p.name for p in layout.class_dirs),
+        image_shape=(size, size, 3), tasks=layout.tasks,
     )
-    return splits_from_arrays(
-        info, np.stack(images), np.asarray(labels), image_size=image_size, seed=seed,
-        validation_fraction=validation_fraction, limit=limit,
+    return splits_from_arrays(info, np.stack(images), np.asarray(labels), **common)
+
+
+def _read_classes(layout: FolderLayout) -> list[str] | None:
+    path = layout.root / CLASSES_TXT
+    if not path.is_file():
+        return None
+    names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    if names and names[0].lower() == "background":
+        names = names[1:]
+    if not names:
+        raise CvkitError(f"{path} names no classes; list the class of mask id 1, 2, ... one per line")
+    return names
+
+
+def _folder_segmentation(layout: FolderLayout, size: int, skipper: Skipper, argument: str, common: dict) -> DatasetSplits:
+    root = layout.root
+    if not (layout.images.is_dir() and layout.masks.is_dir()):
+        raise CvkitError(
+            f"folder:{argument} has no images/ and masks/ folders, so it gives no segmentation masks; put "
+            f"the images in {layout.images} and single-channel PNG masks of class ids with the same "
+            f"names in {layout.masks} (or use a classification head)"
+        )
+    names = _read_classes(layout)
+    image_files = {p.stem: p for p in _image_files(layout.images)}
+    mask_files = {p.stem: p for p in layout.masks.iterdir() if p.is_file() and p.suffix.lower() == ".png"}
+    for stem in sorted(set(mask_files) - set(image_files)):
+        skipper(CvkitError(f"mask {mask_files[stem]} has no image {layout.images / stem}.*; add the image or remove the mask"))
+    pairs = []
+    for stem, image_path in sorted(image_files.items()):
+        if stem not in mask_files:
+            skipper(CvkitError(f"image {image_path} has no mask {layout.masks / stem}.png; add the mask or remove the image"))
+            continue
+        pairs.append((image_path, mask_files[stem]))
+    if not pairs:
+        raise CvkitError(f"no image in {layout.images} has a mask in {layout.masks}; masks share their image's name, as a.jpg -> a.png")
+    images, masks = [], []
+    for image_path, mask_path in pairs:
+        image, mask = read_image(str(image_path), channels=3), read_mask(mask_path)
+        try:
+            check_mask(mask, image.shape, len(names) if names else np.iinfo(np.int32).max, f"mask {mask_path}",
+                       "fix the mask" + (f" or add the class to {root / CLASSES_TXT}" if names else ""))
+        except CvkitError as error:
+            skipper(error)
+            continue
+        images.append(_resize(image, size))
+        masks.append(_resize(mask, size, nearest=True))
+    if not images:
+        raise CvkitError(f"every mask in {layout.masks} was skipped as invalid; nothing is left to train on")
+    masks_array = np.stack(masks)
+    if names is None:
+        top = int(masks_array.max())
+        if top < 1:
+            raise CvkitError(f"every mask in {layout.masks} is all background (0); label the objects with ids 1, 2, ...")
+        names = [f"class_{i}" for i in range(1, top + 1)]
+    labels = np.array([_dominant_class(m) for m in masks_array], dtype=np.int32)
+    info = DatasetInfo(
+        name=f"folder:{argument}", class_names=tuple(names), image_shape=(size, size, 3),
+        tasks=layout.tasks, mask_classes=("background", *names),
     )
+    return splits_from_arrays(info, np.stack(images), labels, masks=masks_array, **common)
+
+
+def _dominant_class(mask: np.ndarray) -> int:
+    """The most frequent object class of a mask (its id - 1), or -1 for an all-background mask."""
+    counts = np.bincount(mask.ravel())
+    counts[0] = 0
+    return int(counts.argmax()) - 1 if counts.any() else -1
+
+
+def _read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, cells) of boxes.csv, without blank lines and the optional header."""
+    with open(path, newline="") as f:
+        rows = [(i, [c.strip() for c in row]) for i, row in enumerate(csv.reader(f), start=1) if any(c.strip() for c in row)]
+    if rows and [c.lower() for c in rows[0][1]] == list(CSV_COLUMNS):
+        rows = rows[1:]
+    return rows
+
+
+def _class_order(names: set[str]) -> list[str]:
+    """Class names sorted, numerically when they are all whole numbers."""
+    if all(n.lstrip("-").isdigit() for n in names):
+        return sorted(names, key=int)
+    return sorted(names)
+
+
+def _folder_boxes(layout: FolderLayout, size: int, skipper: Skipper, argument: str, task: str, common: dict) -> DatasetSplits:
+    import keras
+
+    if not (layout.images.is_dir() and layout.boxes.is_file()):
+        raise CvkitError(
+            f"folder:{argument} has no images/ folder with a {BOXES_CSV}, so it gives no boxes; put the "
+            f"images in {layout.images} and one row per image, {','.join(CSV_COLUMNS)} in pixels, in "
+            f"{layout.boxes}"
+        )
+    csv_path = layout.boxes
+    image_files = {p.name: p for p in _image_files(layout.images)}
+    seen: dict[str, int] = {}
+    rows = []
+    for line, cells in _read_csv_rows(csv_path):
+        where = f"{csv_path} row {line}"
+        if len(cells) != len(CSV_COLUMNS):
+            raise CvkitError(f"{where} has {len(cells)} columns; each row is {','.join(CSV_COLUMNS)} (pixels)")
+        name, label = cells[0], cells[1]
+        try:
+            box = [float(c) for c in cells[2:]]
+        except ValueError:
+            raise CvkitError(f"{where}: x1,y1,x2,y2 must be numbers (pixels), got {','.join(cells[2:])}") from None
+        if name in seen:
+            raise CvkitError(f"{where} gives a second box for {name} (the first is row {seen[name]}); "
+                             f"localization takes one box per image, so keep one row")
+        seen[name] = line
+        if name not in image_files:
+            skipper(CvkitError(f"{where} names {layout.images / name}, which does not exist; fix the file name or remove the row"))
+            continue
+        rows.append((where, image_files[name], label, box))
+    for name in sorted(set(image_files) - set(seen)):
+        skipper(CvkitError(f"image {image_files[name]} has no row in {csv_path}; add its box or remove the image"))
+    names = _class_order({label for _, _, label, _ in rows})
+    images, labels, boxes, sizes = [], [], [], []
+    for where, path, label, box in rows:
+        image = read_image(str(path), channels=3)
+        height, width = image.shape[:2]
+        try:
+            check_box(box, width, height, f"{where} ({path.name})",
+                      "boxes are x1,y1,x2,y2 in pixels with x1 < x2 and y1 < y2, inside the image")
+        except CvkitError as error:
+            skipper(error)
+            continue
+        images.append(_resize(image, size))
+        labels.append(names.index(label))
+        boxes.append(box)
+        sizes.append((height, width))
+    if len(images) < 2:
+        raise CvkitError(f"{csv_path} gives {len(images)} usable image(s); localization needs at least 2")
+    hw = np.asarray(sizes, dtype="float32")
+    rel = keras.utils.bounding_boxes.convert_format(
+        np.asarray(boxes, dtype="float32"), source="xyxy", target="rel_xyxy", height=hw[:, :1], width=hw[:, 1:],
+    )
+    info = DatasetInfo(
+        name=f"folder:{argument}", class_names=tuple(names), image_shape=(size, size, 3), tasks=layout.tasks,
+    )
+    return splits_from_arrays(info, np.stack(images), np.asarray(labels), boxes=np.asarray(rel) if task == "localization" else None,
+                              **common)
+
+
+def _pet_trimap(mask: Any, label: Any) -> Any:
+    """Oxford-IIIT Pet trimaps: 1 = pet, 2 = background, 3 = the pet's outline (counted as pet)."""
+    import tensorflow as tf
+
+    return tf.where(tf.equal(mask, 2), tf.zeros_like(mask), tf.cast(label + 1, mask.dtype))
+
+
+# How a TFDS set's mask feature becomes cvkit's masks (0 = background, label + 1 on the object).
+TFDS_MASKS: dict[str, tuple[str, Any]] = {"oxford_iiit_pet": ("segmentation_mask", _pet_trimap)}
+# Sets whose validation split carries no boxes: localization validates on part of train instead.
+KERAS_REL_FORMATS = {"rel_xyxy", "rel_yxyx", "rel_xywh", "rel_center_xywh"}
+
+
+def _box_feature(features: Any) -> tuple[str, str] | None:
+    """The top-level box feature of a TFDS set and its keras format name (TFDS default: rel_yxyx)."""
+    import tensorflow_datasets as tfds
+
+    keys = [k for k, f in features.items() if isinstance(f, tfds.features.BBoxFeature)]
+    if not keys:
+        return None
+    key = "bbox" if "bbox" in keys else keys[0]
+    fmt = getattr(features[key], "bbox_format", None)
+    fmt = "rel_yxyx" if fmt is None else str(getattr(fmt, "value", fmt)).lower()
+    if fmt not in KERAS_REL_FORMATS:
+        raise CvkitError(f"TFDS box feature {key!r} is in format {fmt}; cvkit reads relative formats only ({', '.join(sorted(KERAS_REL_FORMATS))})")
+    return key, fmt
+
+
+def _to_rel_xyxy(boxes: Any, fmt: str) -> Any:
+    import keras
+
+    return keras.utils.bounding_boxes.convert_format(boxes, source=fmt, target="rel_xyxy", height=1, width=1)
+
+
+def _valid_boxes(boxes: Any) -> Any:
+    """rel_xyxy boxes ``[..., 4]`` -> valid (non-empty, inside the image)."""
+    from keras import ops
+
+    x1, y1, x2, y2 = (boxes[..., i] for i in range(4))
+    return ops.all(ops.stack([x2 > x1, y2 > y1, x1 >= 0, y1 >= 0, x2 <= 1, y2 <= 1], axis=-1), axis=-1)
+
+
+def _scan_boxes(builder: Any, split: str, key: str, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every box of a split (images left undecoded), as rel_xyxy, and which are valid."""
+    import tensorflow_datasets as tfds
+
+    skip = {k: tfds.decode.SkipDecoding() for k, f in builder.info.features.items() if isinstance(f, tfds.features.Image)}
+    ds = builder.as_dataset(split=split, shuffle_files=False, decoders=skip).map(lambda ex: ex[key]).batch(4096)
+    chunks = list(ds.as_numpy_iterator())
+    boxes = np.concatenate(chunks).reshape(-1, 4) if chunks else np.zeros((0, 4), "float32")
+    boxes = np.asarray(_to_rel_xyxy(boxes.astype("float32"), fmt))
+    return boxes, np.asarray(_valid_boxes(boxes))
 
 
 def load_tfds(*, argument: str, task: str, image_size: int | None, seed: int, data_dir: str | None,
               validation_fraction: float, limit: int | None = None, **_: Any) -> DatasetSplits:
-    """A TensorFlow Datasets set already prepared under ``data_dir``; never downloads."""
+    """A TensorFlow Datasets set already prepared under ``data_dir``; never downloads.
+
+    Classification reads ``image`` and ``label``. Localization reads the set's top-level box
+    feature (oxford_iiit_pet: ``head_bbox``), converted to rel_xyxy. Segmentation reads the
+    sets in ``TFDS_MASKS`` (oxford_iiit_pet: trimaps; pet and outline are ``label + 1``).
+    """
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
-    name = argument
+    name, options = split_options(argument, "tfds")
     if not name:
         raise CvkitError("tfds data set needs a name: --dataset tfds:NAME --data-dir DIR")
+    source = f"tfds:{name}"
     data_dir = data_dir or os.environ.get("TFDS_DATA_DIR") or str(Path.home() / "tensorflow_datasets")
     try:
         builder = tfds.builder(name, data_dir=data_dir)
@@ -92,34 +415,79 @@ def load_tfds(*, argument: str, task: str, image_size: int | None, seed: int, da
     features = builder.info.features
     if "label" not in features or "image" not in features:
         raise CvkitError(f"TFDS set {name!r} has no 'image' and 'label' features; cvkit cannot map it to {task}")
+    base_name = builder.name
+    box = _box_feature(features)
+    mask = TFDS_MASKS.get(base_name)
+    tasks = {"classification"} | ({"localization"} if box else set()) | ({"segmentation"} if mask else set())
+    if task not in tasks:
+        raise CvkitError(
+            f"TFDS set {name!r} gives no {'boxes' if task == 'localization' else 'masks cvkit can map'} for "
+            f"{task}; it serves {', '.join(sorted(tasks))} (use a head for that, or folder:PATH with "
+            f"{'boxes.csv' if task == 'localization' else 'images/ and masks/'})"
+        )
     class_names = tuple(features["label"].names)
     splits = builder.info.splits
     val_split = next((s for s in ("validation", "test") if s in splits), None)
-    read = dict(shuffle_files=False)  # as_dataset only reads; it never downloads
+    notes: list[str] = []
+    keep: dict[str, Any] = {}
+    if task == "localization" and val_split:
+        _, valid = _scan_boxes(builder, val_split, *box)
+        if not valid.any():  # oxford_iiit_pet: head boxes exist for trainval images only
+            notes.append(f"the {val_split} split of {source} has no boxes; validating on {validation_fraction:.0%} of train")
+            val_split = None
     if val_split:
-        train_split, val_split = "train", val_split
+        train_split = "train"
     else:
         percent = max(1, int(round(validation_fraction * 100)))
         train_split, val_split = f"train[{percent}%:]", f"train[:{percent}%]"
+    num_train, num_validation = splits[train_split].num_examples, splits[val_split].num_examples
+    if task == "localization":
+        skipper = Skipper(f"tfds:{argument}", options["skip_invalid"])
+        for split in (train_split, val_split):
+            boxes, valid = _scan_boxes(builder, split, *box)
+            for index in np.flatnonzero(~valid):
+                try:
+                    check_box(boxes[index], 1.0, 1.0, f"{source} split {split} example {index} ({box[0]})",
+                              "TFDS boxes must be non-empty and inside the image")
+                except CvkitError as error:
+                    skipper(error)
+            keep[split] = int(valid.sum())
+        num_train, num_validation = keep[train_split], keep[val_split]
+        report_skipped(notes, skipper.count, "examples without a valid box", source)
+    read = dict(shuffle_files=False)  # as_dataset only reads; it never downloads
     train = builder.as_dataset(split=train_split, **read)
     validation = builder.as_dataset(split=val_split, **read)
-    num_train, num_validation = splits[train_split].num_examples, splits[val_split].num_examples
-    if limit:
-        num_train = min(num_train, limit)
-    if limit:
-        train = train.take(limit)
 
     def flat(ex: dict) -> dict:
-        return {"images": ex["image"], "labels": tf.cast(ex["label"], tf.int32)}
+        record = {"images": ex["image"], "labels": tf.cast(ex["label"], tf.int32)}
+        if task == "localization":
+            record["boxes"] = _to_rel_xyxy(tf.reshape(tf.cast(ex[box[0]], tf.float32), (1, 4)), box[1])
+        if task == "segmentation":
+            key, convert = mask
+            values = tf.cast(ex[key], tf.int32)
+            tf.debugging.assert_equal(
+                tf.shape(values)[:2], tf.shape(ex["image"])[:2],
+                message=f"{source}: a {key} differs in size from its image; the prepared set is damaged, rebuild it",
+            )
+            record["masks"] = convert(values, record["labels"])
+        return record
 
     def make(ds: Any) -> Any:
-        return ds.map(flat).map(lambda r: to_example(r, image_size), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(flat)
+        if task == "localization":
+            ds = ds.filter(lambda r: _valid_boxes(r["boxes"])[0])
+        return ds.map(lambda r: to_example(r, image_size), num_parallel_calls=tf.data.AUTOTUNE)
 
+    train, validation = make(train), make(validation)
+    if limit:
+        train = train.take(limit)
+        num_train = min(num_train, limit)
     shape = tuple(features["image"].shape)
     channels = shape[-1] or 3
     info = DatasetInfo(
-        name=f"tfds:{name}", class_names=class_names,
+        name=source, class_names=class_names,
         image_shape=(image_size or shape[0] or 0, image_size or shape[1] or 0, channels),
-        tasks=frozenset({"classification"}), num_train=num_train, num_validation=num_validation,
+        tasks=frozenset(tasks), num_train=num_train, num_validation=num_validation,
+        mask_classes=("background", *class_names) if mask else (),
     )
-    return DatasetSplits(train=make(train), validation=make(validation), info=info)
+    return DatasetSplits(train=train, validation=validation, info=info, notes=notes)

@@ -77,11 +77,13 @@ def assert_overfits(
     return accuracy
 
 
-def fake_prepared_tfds(name: str, data_dir: str, splits: dict[str, int] | None = None, num_examples: int = 12):
+def fake_prepared_tfds(name: str, data_dir: str, splits: dict[str, int] | None = None, num_examples: int = 12,
+                       **mock_options: Any):
     """A context in which TFDS set ``name`` looks prepared under ``data_dir``, with fake examples.
 
     Wraps ``tfds.testing.mock_data`` and writes the set's metadata (its splits), so loaders that
     check ``is_prepared()`` and read split sizes work offline, as with a real prepared copy.
+    ``mock_options`` go to ``mock_data`` (``as_dataset_fn=`` gives examples of your own).
     """
     import contextlib
     import os
@@ -92,7 +94,7 @@ def fake_prepared_tfds(name: str, data_dir: str, splits: dict[str, int] | None =
 
     @contextlib.contextmanager
     def context():
-        with tfds.testing.mock_data(num_examples=num_examples, data_dir=data_dir):
+        with tfds.testing.mock_data(num_examples=num_examples, data_dir=data_dir, **mock_options):
             builder = tfds.builder(name, data_dir=data_dir)
             template = lambda split: tfds.core.naming.ShardedFileTemplate(  # noqa: E731
                 data_dir=builder.data_dir, dataset_name=builder.name, split=split, filetype_suffix="tfrecord")
