@@ -123,6 +123,7 @@ def train(
     limit: Annotated[Optional[int], typer.Option("--limit", help="Train on the first N examples only (the overfit sanity check).")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override an arch parameter, KEY=VALUE.")] = None,
+    se_ratio: Annotated[Optional[int], typer.Option("--se-ratio", help="Insert squeeze-and-excitation with reduction r (residual archs).")] = None,
     head_param: Annotated[Optional[list[str]], typer.Option("--head-param", help="Set a head parameter, KEY=VALUE.")] = None,
     mixed_precision: Annotated[Optional[bool], typer.Option("--mixed-precision/--no-mixed-precision")] = None,
     xla: Annotated[Optional[bool], typer.Option("--xla/--no-xla", help="Compile with XLA.")] = None,
@@ -145,6 +146,8 @@ def train(
         settings["augmentations"] = _split_augmentations(aug)
     if set_:
         settings["backbone_params"] = {**settings.get("backbone_params", {}), **parse_assignments(set_, "--set")}
+    if se_ratio is not None:
+        settings["backbone_params"] = {**settings.get("backbone_params", {}), "se_ratio": se_ratio}
     if head_param:
         settings["head_params"] = {**settings.get("head_params", {}), **parse_assignments(head_param, "--head-param")}
     run = RunConfig.from_dict(settings)

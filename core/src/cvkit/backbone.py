@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,3 +62,32 @@ def global_pool(x: Any, name: str) -> Any:
     import keras
 
     return keras.layers.GlobalAveragePooling2D(name=name)(x)
+
+
+def register_variants(
+    register: Callable[..., None],
+    variants: Mapping[str, Mapping[str, Any]],
+    *,
+    build: Callable | str,
+    family: str,
+    default: str,
+    describe: Callable[[str, Mapping[str, Any]], str] | None = None,
+    **shared: Any,
+) -> None:
+    """Register every row of a family's ``VARIANTS`` table through ``register_backbones``.
+
+    ``shared`` keywords go to every ``register`` call; a callable value is called with
+    ``(name, params)`` to give a per-variant value (an input size that grows with the variant).
+    A ``build`` string may name the variant: ``"pkg.backbone:build_{name}"``.
+    """
+    for name, params in variants.items():
+        extra = {key: value(name, params) if callable(value) else value for key, value in shared.items()}
+        register(
+            name,
+            build=build.format(name=name) if isinstance(build, str) else build,
+            family=family,
+            defaults=params,
+            default=name == default,
+            description=describe(name, params) if describe else "",
+            **extra,
+        )

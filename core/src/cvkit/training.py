@@ -211,8 +211,9 @@ def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
                 + "; lower --lr or add gradient clipping (clipnorm)"
             )
         final = inference_model(model, prepared.training_overrides)
-        if final is not model:
-            compile_model(final, prepared.head, prepared.task, config.head_params, "adam")
+        if final is not model:  # fewer outputs, so fewer targets
+            final_outputs = compile_model(final, prepared.head, prepared.task, config.head_params, "adam")
+            val_ds = make_datasets(prepared, final_outputs, augment=False)[1]
         results = final.evaluate(val_ds, verbose=0, return_dict=True)
         results = {k: float(v) for k, v in results.items()}
         write_atomic(run_dir / MODEL_FILE, lambda tmp: final.save(tmp))

@@ -1,6 +1,6 @@
 """AlexNet plugin: registers AlexNet and ZFNet, local response normalisation and the FC trunk."""
 
-from cvkit import hookimpl
+from cvkit import hookimpl, register_variants
 from cvkit_alexnet.variants import DEFAULT, INPUT_SIZE, MIN_INPUT_SIZE, PAPERS, TINY, VARIANTS
 
 DESCRIPTIONS = {
@@ -11,20 +11,12 @@ DESCRIPTIONS = {
 
 @hookimpl
 def register_backbones(register):
-    for name, params in VARIANTS.items():
-        size = INPUT_SIZE[name]
-        register(
-            name,
-            build=f"cvkit_alexnet.backbone:build_{name}",
-            family="alexnet",
-            defaults=params,
-            input_shape=(size, size, 3),
-            min_input_size=MIN_INPUT_SIZE[name],
-            paper=PAPERS[name],
-            default=name == DEFAULT,
-            tiny=TINY,
-            description=DESCRIPTIONS[name],
-        )
+    register_variants(
+        register, VARIANTS, build="cvkit_alexnet.backbone:build_{name}", family="alexnet",
+        default=DEFAULT, tiny=TINY, paper=lambda name, p: PAPERS[name],
+        input_shape=lambda name, p: (INPUT_SIZE[name], INPUT_SIZE[name], 3),
+        min_input_size=lambda name, p: MIN_INPUT_SIZE[name], describe=lambda name, p: DESCRIPTIONS[name],
+    )
 
 
 @hookimpl

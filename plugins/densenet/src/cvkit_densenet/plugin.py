@@ -1,25 +1,22 @@
 """DenseNet plugin: registers the variants and the dense blocks."""
 
-from cvkit import hookimpl
+from cvkit import hookimpl, register_variants
 from cvkit_densenet.variants import DEFAULT, PAPER, VARIANTS
 
 
 @hookimpl
 def register_backbones(register):
-    for name, params in VARIANTS.items():
-        cifar = params["stem"] == "cifar"
-        register(
-            name,
-            build="cvkit_densenet.backbone:build_densenet",
-            family="densenet",
-            defaults=params,
-            input_shape=(32, 32, 3) if cifar else (224, 224, 3),
-            min_input_size=2 ** (len(params["blocks"]) - 1) if cifar else 32,
-            paper=PAPER,
-            default=name == DEFAULT,
-            tiny={"blocks": [1] * len(params["blocks"]), "growth_rate": 4, "stem_filters": 8},
-            description=f"DenseNet, blocks {params['blocks']}, growth rate {params['growth_rate']}",
-        )
+    def cifar(p):
+        return p["stem"] == "cifar"
+
+    register_variants(
+        register, VARIANTS, build="cvkit_densenet.backbone:build_densenet", family="densenet",
+        default=DEFAULT, paper=PAPER,
+        input_shape=lambda name, p: (32, 32, 3) if cifar(p) else (224, 224, 3),
+        min_input_size=lambda name, p: 2 ** (len(p["blocks"]) - 1) if cifar(p) else 32,
+        tiny=lambda name, p: {"blocks": [1] * len(p["blocks"]), "growth_rate": 4, "stem_filters": 8},
+        describe=lambda name, p: f"DenseNet, blocks {p['blocks']}, growth rate {p['growth_rate']}",
+    )
 
 
 @hookimpl

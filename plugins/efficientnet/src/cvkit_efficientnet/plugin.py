@@ -1,25 +1,17 @@
 """EfficientNet plugin: registers B0 to B7 (MBConv comes from the mobilenet plugin's block)."""
 
-from cvkit import hookimpl
+from cvkit import hookimpl, register_variants
 from cvkit_efficientnet.variants import DEFAULT, INPUT_SIZES, PAPER, TINY, VARIANTS
 
 
 @hookimpl
 def register_backbones(register):
-    for name, params in VARIANTS.items():
-        size = INPUT_SIZES[name]
-        register(
-            name,
-            build="cvkit_efficientnet.backbone:build_efficientnet",
-            family="efficientnet",
-            defaults=params,
-            input_shape=(size, size, 3),
-            min_input_size=32,
-            paper=PAPER,
-            default=name == DEFAULT,
-            tiny=TINY,
-            description=(
-                f"EfficientNet-{name[-2:].upper()}: MBConv with SE and swish, width x"
-                f"{params['width_coefficient']}, depth x{params['depth_coefficient']}, {size}x{size}"
-            ),
-        )
+    register_variants(
+        register, VARIANTS, build="cvkit_efficientnet.backbone:build_efficientnet", family="efficientnet",
+        default=DEFAULT, paper=PAPER, tiny=TINY,
+        input_shape=lambda name, p: (INPUT_SIZES[name], INPUT_SIZES[name], 3),
+        describe=lambda name, p: (
+            f"EfficientNet-{name[-2:].upper()}: MBConv with SE and swish, width x{p['width_coefficient']}, "
+            f"depth x{p['depth_coefficient']}, {INPUT_SIZES[name]}x{INPUT_SIZES[name]}"
+        ),
+    )

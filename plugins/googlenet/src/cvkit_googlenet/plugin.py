@@ -1,26 +1,17 @@
 """GoogLeNet plugin: registers GoogLeNet (Inception v1) and the inception module."""
 
-from cvkit import hookimpl
+from cvkit import hookimpl, register_variants
 from cvkit_googlenet.variants import DEFAULT, PAPER, TINY, VARIANTS
 
 
 @hookimpl
 def register_backbones(register):
-    for name, params in VARIANTS.items():
-        register(
-            name,
-            build="cvkit_googlenet.backbone:build_googlenet",
-            family="googlenet",
-            defaults=params,
-            input_shape=(224, 224, 3),
-            min_input_size=32,
-            paper=PAPER,
-            default=name == DEFAULT,
-            training_overrides={"aux_classifiers": True},
-            tiny=TINY,
-            description="GoogLeNet (Inception v1): 9 inception modules, GAP, dropout 0.4; "
-                        "auxiliary classifiers after 4a and 4d while training",
-        )
+    register_variants(
+        register, VARIANTS, build="cvkit_googlenet.backbone:build_googlenet", family="googlenet",
+        default=DEFAULT, paper=PAPER, tiny=TINY, training_overrides={"aux_classifiers": True},
+        describe=lambda name, p: "GoogLeNet (Inception v1): 9 inception modules, GAP, dropout 0.4; "
+                                 "auxiliary classifiers after 4a and 4d while training",
+    )
 
 
 @hookimpl

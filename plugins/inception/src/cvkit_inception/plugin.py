@@ -1,24 +1,17 @@
 """Inception plugin: registers Inception v3 and its modules."""
 
-from cvkit import hookimpl
+from cvkit import hookimpl, register_variants
 from cvkit_inception.variants import DEFAULT, PAPER, TINY, VARIANTS
 
 
 @hookimpl
 def register_backbones(register):
-    for name, params in VARIANTS.items():
-        register(
-            name,
-            build="cvkit_inception.backbone:build_inception_v3",
-            family="inception",
-            defaults=params,
-            input_shape=(299, 299, 3),
-            min_input_size=75,  # the valid convs and pools leave a 1x1 map at 75x75
-            paper=PAPER,
-            default=name == DEFAULT,
-            tiny=TINY,
-            description="Inception v3: factorised 1xn / nx1 convs, 35/17/8 grid modules, 299x299",
-        )
+    register_variants(
+        register, VARIANTS, build="cvkit_inception.backbone:build_inception_v3", family="inception",
+        default=DEFAULT, paper=PAPER, tiny=TINY, input_shape=(299, 299, 3),
+        min_input_size=75,  # the valid convs and pools leave a 1x1 map at 75x75
+        describe=lambda name, p: "Inception v3: factorised 1xn / nx1 convs, 35/17/8 grid modules, 299x299",
+    )
 
 
 @hookimpl

@@ -1,6 +1,6 @@
 """MobileNet plugin: registers v1 and v2, the depthwise-separable and inverted-residual blocks."""
 
-from cvkit import hookimpl
+from cvkit import hookimpl, register_variants
 from cvkit_mobilenet.variants import DEFAULT, PAPER_V1, PAPER_V2, TINY, VARIANTS
 
 DESCRIPTIONS = {
@@ -11,19 +11,11 @@ DESCRIPTIONS = {
 
 @hookimpl
 def register_backbones(register):
-    for name, params in VARIANTS.items():
-        register(
-            name,
-            build=f"cvkit_mobilenet.backbone:build_{name}",
-            family="mobilenet",
-            defaults=params,
-            input_shape=(224, 224, 3),
-            min_input_size=32,
-            paper=PAPER_V1 if name == "mobilenet_v1" else PAPER_V2,
-            default=name == DEFAULT,
-            tiny=TINY[name],
-            description=DESCRIPTIONS[name],
-        )
+    register_variants(
+        register, VARIANTS, build="cvkit_mobilenet.backbone:build_{name}", family="mobilenet",
+        default=DEFAULT, paper=lambda name, p: PAPER_V1 if name == "mobilenet_v1" else PAPER_V2,
+        tiny=lambda name, p: TINY[name], describe=lambda name, p: DESCRIPTIONS[name],
+    )
 
 
 @hookimpl

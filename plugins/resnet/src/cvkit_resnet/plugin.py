@@ -1,24 +1,16 @@
 """ResNet plugin: registers ResNet-18..152 and the residual blocks other plugins reuse."""
 
-from cvkit import hookimpl
+from cvkit import hookimpl, register_variants
 from cvkit_resnet.variants import DEFAULT, PAPER, TINY, VARIANTS
 
 
 @hookimpl
 def register_backbones(register):
-    for name, params in VARIANTS.items():
-        register(
-            name,
-            build="cvkit_resnet.backbone:build_resnet",
-            family="resnet",
-            defaults=params,
-            input_shape=(224, 224, 3),
-            min_input_size=32,
-            paper=PAPER,
-            default=name == DEFAULT,
-            tiny=TINY,
-            description=f"ResNet, {params['block']} blocks {params['blocks']}",
-        )
+    register_variants(
+        register, VARIANTS, build="cvkit_resnet.backbone:build_resnet", family="resnet",
+        default=DEFAULT, paper=PAPER, tiny=TINY,
+        describe=lambda name, p: f"ResNet, {p['block']} blocks {p['blocks']}",
+    )
 
 
 @hookimpl
