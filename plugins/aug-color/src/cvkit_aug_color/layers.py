@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from cvkit import CvkitError
+from cvkit import BOX_FORMAT, CvkitError
 
 
 def jitter(*, image_size: tuple[int, int], channels: int, seed: int | None, brightness: float = 0.2,
@@ -23,5 +23,6 @@ def jitter(*, image_size: tuple[int, int], channels: int, seed: int | None, brig
         saturation_factor=(max(0.0, 0.5 - saturation / 2), min(1.0, 0.5 + saturation / 2)) if colour and saturation else None,
         hue_factor=hue if colour and hue else None,
         seed=seed,
+        bounding_box_format=BOX_FORMAT,  # boxes and masks pass through untouched
         name="aug_jitter",
     )

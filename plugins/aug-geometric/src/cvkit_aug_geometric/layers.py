@@ -18,6 +18,48 @@ def _fraction(name: str, value: float, low: float = 0.0, high: float = 1.0) -> f
     return value
 
 
+def _to_pixels(boxes: Any, height: Any, width: Any) -> Any:
+    from keras.utils import bounding_boxes
+
+    return bounding_boxes.convert_format(boxes, source=BOX_FORMAT, target="xyxy", height=height, width=width)
+
+
+class _RandomCrop(keras.layers.RandomCrop):
+    """keras' RandomCrop with a correct box transform.
+
+    Keras 3.15 converts relative boxes with the crop size instead of the input size and
+    subtracts the vertical offset from x; here boxes are shifted by the crop's offset in pixels.
+    """
+
+    def __init__(self, height: int, width: int, *, input_size: tuple[int, int], **kwargs: Any):
+        super().__init__(height, width, **kwargs)
+        self.input_size = input_size
+
+    def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
+        if not training:
+            return bounding_boxes
+        from keras import ops
+        from keras.utils import bounding_boxes as bb
+
+        boxes = _to_pixels(bounding_boxes["boxes"], *self.input_size)
+        top, left = (ops.cast(v, boxes.dtype) for v in transformation)
+        boxes = boxes - ops.stack([left, top, left, top])
+        limit = ops.convert_to_tensor([self.width, self.height, self.width, self.height], boxes.dtype)
+        boxes = ops.clip(boxes, 0.0, limit)
+        boxes = bb.convert_format(boxes, source="xyxy", target=BOX_FORMAT, height=self.height, width=self.width)
+        return {**bounding_boxes, "boxes": boxes}
+
+
+class _RandomRotation(keras.layers.RandomRotation):
+    """keras' RandomRotation, given pixel boxes: Keras 3.15 rotates relative boxes as if pixels."""
+
+    def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
+        if training:
+            pixels = _to_pixels(bounding_boxes["boxes"], transformation["image_height"], transformation["image_width"])
+            bounding_boxes = {**bounding_boxes, "boxes": pixels}
+        return super().transform_bounding_boxes(bounding_boxes, transformation, training)
+
+
 def flip(*, image_size: tuple[int, int], channels: int, seed: int | None, mode: str = "horizontal") -> Any:
     if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
         raise CvkitError(f"flip mode must be horizontal, vertical or horizontal_and_vertical, got {mode!r}")
@@ -29,8 +71,8 @@ def crop(*, image_size: tuple[int, int], channels: int, seed: int | None, scale:
     _fraction("crop scale", scale, 0.1, 1.0)
     height, width = image_size
     return [
-        keras.layers.RandomCrop(max(1, round(height * scale)), max(1, round(width * scale)), seed=seed,
-                                bounding_box_format=BOX_FORMAT, name="aug_crop"),
+        _RandomCrop(max(1, round(height * scale)), max(1, round(width * scale)), input_size=image_size,
+                    seed=seed, bounding_box_format=BOX_FORMAT, name="aug_crop"),
         keras.layers.Resizing(height, width, bounding_box_format=BOX_FORMAT, name="aug_crop_resize"),
     ]
 
@@ -51,8 +93,8 @@ def translate(*, image_size: tuple[int, int], channels: int, seed: int | None, f
 
 def rotate(*, image_size: tuple[int, int], channels: int, seed: int | None, degrees: float = 15.0) -> Any:
     _fraction("rotate degrees", degrees, 0.0, 180.0)
-    return keras.layers.RandomRotation(degrees / 360.0, fill_mode="constant", seed=seed,
-                                       bounding_box_format=BOX_FORMAT, name="aug_rotate")
+    return _RandomRotation(degrees / 360.0, fill_mode="constant", seed=seed,
+                           bounding_box_format=BOX_FORMAT, name="aug_rotate")
 
 
 def shear(*, image_size: tuple[int, int], channels: int, seed: int | None, factor: float = 0.2) -> Any:
