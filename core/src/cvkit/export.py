@@ -11,7 +11,8 @@ FORMATS = ("savedmodel", "keras", "onnx")
 
 
 def serving_outputs(model: Any, outputs: Any) -> dict[str, Any]:
-    """Named serving outputs: drop training-only ones, turn mask probabilities into class ids."""
+    """Named serving outputs: drop training-only ``aux*`` ones; a ``masks`` output of per-pixel
+    probabilities becomes ``masks`` (class ids) plus ``probabilities`` (the per-pixel softmax)."""
     import tensorflow as tf
 
     if not isinstance(outputs, dict):
@@ -21,20 +22,50 @@ def serving_outputs(model: Any, outputs: Any) -> dict[str, Any]:
         if name.startswith("aux"):
             continue
         if name == "masks":
-            named["mask_probabilities"] = value
+            named["probabilities"] = value
             named["masks"] = tf.cast(tf.argmax(value, axis=-1), tf.int32)
         else:
             named[name] = value
     return named
 
 
+def is_segmentation(model: Any) -> bool:
+    return isinstance(model.output, dict) and "masks" in model.output
+
+
+def fully_convolutional(model: Any) -> Any:
+    """``model`` rebuilt for any input height and width (weights shared by copy), or None.
+
+    Segmentation heads are fully convolutional, so the SavedModel can run them at the image's
+    own size. A backbone that cannot build without a fixed size (LeNet's FC layers) gives None.
+    """
+    from cvkit.models import CvkitModel
+
+    if not isinstance(model, CvkitModel) or model.image_shape[0] is None:
+        return model if isinstance(model, CvkitModel) else None
+    config = model.get_config()
+    try:
+        clone = CvkitModel.from_config({**config, "input_shape": [None, None, config["input_shape"][-1]]})
+    except (ValueError, TypeError, CvkitError):
+        return None
+    for layer in clone.layers:
+        if layer.weights:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    return clone
+
+
 def export_savedmodel(model: Any, out_dir: str | Path) -> Path:
     """Write ``model`` as a SavedModel whose ``serving_default`` takes uint8 images.
 
-    The endpoint accepts any batch size and any height and width: images are resized to the
-    model's input size inside the graph (segmentation masks are resized back), cast and
-    scaled by the model's own preprocessing, and run with ``training=False``, so no
-    augmentation or dropout is active.
+    The endpoint accepts any batch size, is cast and scaled by the model's own preprocessing,
+    and runs with ``training=False``, so no augmentation or dropout is active. Outputs:
+    ``probabilities`` (and ``boxes``, rel_xyxy, for localization); for segmentation ``masks``
+    (class ids, int32 ``[B, H, W]``) and ``probabilities`` (``[B, H, W, classes]``).
+
+    Classification and localization models resize any height and width to their input size.
+    Segmentation models run at the image's own size, which must be a multiple of the
+    backbone's total stride (an error names it otherwise); a backbone that needs a fixed size
+    falls back to resizing, with the masks resized back.
     """
     import keras
     import tensorflow as tf
@@ -43,27 +74,34 @@ def export_savedmodel(model: Any, out_dir: str | Path) -> Path:
     if out_dir.exists() and any(out_dir.iterdir()):
         raise CvkitError(f"export directory {out_dir} already exists and is not empty; pass another --out")
     height, width, channels = model.input_shape[1:]
+    dynamic = fully_convolutional(model) if is_segmentation(model) else None
+    stride = max(dynamic.feature_maps) if dynamic is not None else None
+    served = dynamic if dynamic is not None else model
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.uint8, name="images")])
     def serve(images: Any) -> dict[str, Any]:
         x = tf.cast(images, tf.float32)
         in_size = tf.shape(x)[1:3]
-        if height is not None and width is not None:
+        if stride is not None:
+            tf.debugging.assert_equal(
+                tf.math.floormod(in_size, stride), 0,
+                message=f"image height and width must be multiples of {stride}, the backbone's total stride; pad or resize the image",
+            )
+        elif height is not None and width is not None:
             x = tf.cond(
                 tf.reduce_all(tf.equal(in_size, [height, width])),
                 lambda: x,
                 lambda: tf.image.resize(x, (height, width), antialias=True),
             )
             x = tf.ensure_shape(x, [None, height, width, channels])  # the cond hides the static size
-        outputs = serving_outputs(model, model(x, training=False))
-        if "masks" in outputs and height is not None:
-            ids = outputs["masks"][..., None]
-            outputs["masks"] = tf.image.resize(ids, in_size, method="nearest")[..., 0]
-            outputs.pop("mask_probabilities")
+        outputs = serving_outputs(served, served(x, training=False))
+        if "masks" in outputs and stride is None and height is not None:
+            probabilities = tf.image.resize(outputs["probabilities"], in_size)
+            outputs = {"probabilities": probabilities, "masks": tf.cast(tf.argmax(probabilities, axis=-1), tf.int32)}
         return outputs
 
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    archive.track(served)
     archive.add_endpoint("serving_default", serve)
     tmp = out_dir.with_name(f".{out_dir.name}.partial")
     if tmp.exists():
