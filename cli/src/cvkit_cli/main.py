@@ -179,12 +179,18 @@ def evaluate(
     data_dir: Annotated[Optional[str], typer.Option("--data-dir")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Report the task's metrics of a trained run on its validation split."""
+    """Report the task's metrics of a trained run on its validation split.
+
+    Classification: accuracy (top-5 past 5 classes). Localization: class accuracy, mean box IoU
+    and aux_localization_accuracy (class right and IoU >= 0.5). Segmentation: pixel accuracy
+    and mean IoU over the classes, background included.
+    """
     results = cvkit.evaluate(run_dir, dataset=dataset, data_dir=data_dir)
     if as_json:
         typer.echo(json.dumps(results, indent=2))
         return
-    for key, value in results.items():
+    # the task's metrics first, then the losses
+    for key, value in sorted(results.items(), key=lambda kv: ("loss" in kv[0], kv[0])):
         render.line(f"{key}: {value:.4f}")
 
 
@@ -193,19 +199,33 @@ def predict(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     images: Annotated[list[Path], typer.Argument(help="Image files.")],
     top_k: Annotated[int, typer.Option("--top-k")] = 1,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write PNGs with the box drawn or the mask overlaid (default: RUN_DIR/predictions for localization and segmentation).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Predict labels for image files with a trained run's model."""
+    """Predict labels, boxes or masks for image files with a trained run's model.
+
+    Prints the top classes, the box in the image's pixels (x1,y1,x2,y2) or each class's share
+    of the pixels, and writes a PNG per image with the box drawn or the mask overlaid.
+    """
     from cvkit.training import load_run
 
     _, _, model = load_run(run_dir)
-    results = cvkit.predict(model, [str(p) for p in images], top_k=top_k)
+    if out is None and model.task in ("localization", "segmentation"):
+        out = Path(run_dir) / "predictions"
+    results = cvkit.predict(model, [str(p) for p in images], top_k=top_k, out_dir=out)
     if as_json:
-        typer.echo(json.dumps([{k: v for k, v in r.items() if k in ("file", "label", "score", "top")} for r in results], indent=2))
+        keys = ("file", "label", "score", "top", "box", "box_pixels", "pixel_shares", "output")
+        typer.echo(json.dumps([{k: v for k, v in r.items() if k in keys} for r in results], indent=2))
         return
     for row in results:
-        top = ", ".join(f"{label} {score:.3f}" for label, score in row.get("top", []))
-        render.line(f"{row['file']}: {top}")
+        parts = [", ".join(f"{label} {score:.3f}" for label, score in row.get("top", []))]
+        if "box_pixels" in row:
+            parts.append("box " + ",".join(f"{v:.0f}" for v in row["box_pixels"]) + " (x1,y1,x2,y2 px)")
+        if "pixel_shares" in row:
+            parts.append(", ".join(f"{name} {share:.1%}" for name, share in row["pixel_shares"].items()))
+        render.line(f"{row['file']}: " + "; ".join(p for p in parts if p))
+    if out is not None:
+        render.line(f"pictures written to {out}")
 
 
 @app.command()

@@ -104,12 +104,14 @@ def write_pictures(results: list[dict[str, Any]], originals: list[np.ndarray], o
             painted[objects] = (1 - OVERLAY_ALPHA) * painted[objects] + OVERLAY_ALPHA * colours[mask[objects] % len(colours)]
             rgb = painted.round().astype(np.uint8)
         picture = Image.fromarray(np.ascontiguousarray(rgb), mode="RGB")
+        draw = ImageDraw.Draw(picture)
+        corner = (2, 1)
         if "box_pixels" in row:
-            draw = ImageDraw.Draw(picture)
             x1, y1, x2, y2 = row["box_pixels"]
             draw.rectangle([x1, y1, max(x1, x2 - 1), max(y1, y2 - 1)], outline=(255, 32, 32), width=max(1, round(min(picture.size) / 100)))
-            if "label" in row:
-                draw.text((x1 + 2, y1 + 1), f"{row['label']} {row['score']:.2f}", fill=(255, 32, 32))
+            corner = (x1 + 2, y1 + 1)
+        if "label" in row:
+            draw.text(corner, f"{row['label']} {row['score']:.2f}", fill=(255, 32, 32))
         stem = Path(row["file"]).stem
         name, n = f"{stem}.png", 1
         while name in used:
