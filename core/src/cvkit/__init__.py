@@ -61,10 +61,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'cvkit' has no attribute {name!r}")
-    if module != "cvkit.data" and module != "cvkit.config":
-        from cvkit.runtime import import_keras
-
-        import_keras()
     value = getattr(import_module(module), name)
     globals()[name] = value
     return value

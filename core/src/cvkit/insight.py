@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import numpy as np
+
+from cvkit.runtime import import_keras
+
+keras = import_keras()
 
 
 def _flat_layers(model: keras.Model) -> list[keras.layers.Layer]:
