@@ -83,7 +83,7 @@ def build_fcn(features: Features, task: TaskSpec, *, skips: int, name: str, filt
     if dropout:
         x = keras.layers.Dropout(dropout, name="fcn_dropout")(x)
     score = keras.layers.Conv2D(classes, 1, name=f"score_{stride}")(x)
-    for skip in (stride // 2 ** i for i in range(1, skips + 1)):
+    for skip in [stride // 2 ** i for i in range(1, skips + 1)]:  # fixed before stride moves
         if skip not in features.maps:
             continue
         up = _upsample(score, classes, stride // skip, f"upsample_{stride}_to_{skip}", bilinear=True)

@@ -1,0 +1,140 @@
+"""The localization head: valid boxes, class-specific boxes, the three box losses, the metrics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import cvkit
+from cvkit import CvkitError, TaskSpec
+
+TINY = dict(blocks=[1, 1, 1, 1], stage_widths=[8, 16, 32, 64], stem_filters=8)
+TINY_FLAGS = ["--set", "blocks=[1,1,1,1]", "--set", "stage_widths=[8,16,32,64]", "--set", "stem_filters=8"]
+
+
+def test_decoded_boxes_are_inside_the_image_and_never_inverted():
+    from cvkit_head_localization.layers import DecodeBoxes
+
+    raw = np.random.default_rng(0).normal(0, 20, (64, 12)).astype("float32")
+    boxes = np.asarray(DecodeBoxes(3)(raw))
+    assert boxes.shape == (64, 3, 4)
+    assert (boxes >= 0).all() and (boxes <= 1).all()
+    assert (boxes[..., 2:] >= boxes[..., :2]).all()
+
+
+def test_class_specific_head_serves_the_box_of_the_predicted_class():
+    model = cvkit.create_model("resnet18", head="localization", num_classes=4, input_shape=(32, 32, 3),
+                               head_params={"class_specific": True}, **TINY)
+    images = np.random.default_rng(1).uniform(0, 255, (5, 32, 32, 3)).astype("float32")
+    out = model.predict(images, verbose=0)
+    assert out["aux_localization"].shape == (5, 4 + 4 * 4)
+    every = out["aux_localization"][:, 4:].reshape(5, 4, 4)
+    chosen = every[np.arange(5), out["probabilities"].argmax(-1)]
+    np.testing.assert_allclose(out["boxes"], chosen, atol=1e-6)
+
+
+def _joint(probabilities, boxes):
+    return np.concatenate([np.asarray(probabilities, "float32"), np.asarray(boxes, "float32").reshape(len(boxes), -1)], -1)
+
+
+def test_box_losses_on_known_boxes():
+    from keras_cv.losses import GIoULoss
+
+    from cvkit_head_localization.boxes import BoxLoss
+
+    true = np.array([[0.1, 0.1, 0.5, 0.5], [0.0, 0.0, 0.2, 0.2]], "float32")
+    pred = np.array([[0.2, 0.1, 0.6, 0.5], [0.6, 0.6, 0.8, 0.8]], "float32")
+    y_true = np.concatenate([true, [[0.0], [1.0]]], -1)
+    y_pred = _joint([[1, 0], [0, 1]], pred[:, None])
+    l2 = BoxLoss("l2", num_classes=2).call(y_true, y_pred).numpy()
+    np.testing.assert_allclose(l2, ((pred - true) ** 2).sum(-1), rtol=1e-6)
+    smooth = BoxLoss("smooth_l1", num_classes=2).call(y_true, y_pred).numpy()
+    # x1 and x2 are 0.1 off, at the switch from quadratic to linear: 0.1 - 0.05 each
+    np.testing.assert_allclose(smooth[0], 2 * (0.1 - 0.05), rtol=1e-5)
+    giou = BoxLoss("giou", num_classes=2).call(y_true, y_pred).numpy()
+    reference = [float(GIoULoss("rel_xyxy")(true[i:i + 1], pred[i:i + 1])) for i in range(2)]
+    np.testing.assert_allclose(giou, reference, rtol=1e-5)
+    assert giou[0] == pytest.approx(0.4, abs=1e-5) and giou[1] > 1.0  # overlap 0.6 IoU; disjoint boxes
+
+
+def test_class_specific_loss_reads_the_box_of_the_true_class():
+    from cvkit_head_localization.boxes import BoxLoss
+
+    true = np.array([[0.1, 0.1, 0.5, 0.5, 1.0]], "float32")  # class 1
+    boxes = np.array([[[0.6, 0.6, 0.9, 0.9], [0.1, 0.1, 0.5, 0.5]]], "float32")  # class 0 wrong, class 1 exact
+    loss = BoxLoss("l2", num_classes=2, class_specific=True).call(true, _joint([[0.9, 0.1]], boxes)).numpy()
+    assert loss[0] == pytest.approx(0.0, abs=1e-7)
+
+
+def test_mean_iou_and_accuracy_at_iou_half():
+    from cvkit_head_localization.boxes import LocalizationAccuracy, MeanBoxIoU
+
+    true = np.array([[0.0, 0.0, 0.5, 0.5], [0.0, 0.0, 0.5, 0.5], [0.0, 0.0, 0.5, 0.5]], "float32")
+    pred = np.array([[0.0, 0.0, 0.5, 0.5], [0.0, 0.0, 0.5, 0.25], [0.0, 0.0, 0.5, 0.5]], "float32")
+    iou = MeanBoxIoU()
+    iou.update_state(true, pred)
+    assert float(iou.result()) == pytest.approx((1 + 0.5 + 1) / 3, abs=1e-6)
+    accuracy = LocalizationAccuracy(num_classes=2)
+    labels = np.array([[0.0], [0.0], [1.0]], "float32")
+    # right class and IoU 1; right class and IoU exactly 0.5; wrong class
+    accuracy.update_state(np.concatenate([true, labels], -1), _joint([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3]], pred[:, None]))
+    assert float(accuracy.result()) == pytest.approx(2 / 3, abs=1e-6)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"box_loss": "iou"}, r"unknown box loss 'iou'; choose one of l2, smooth_l1, giou"),
+    ({"box_weight": 0}, r"box_weight must be positive"),
+])
+def test_bad_head_params_are_one_line_errors(params, message):
+    with pytest.raises(CvkitError, match=message):
+        cvkit.create_model("resnet18", head="localization", num_classes=2, input_shape=(32, 32, 3), head_params=params, **TINY)
+
+
+def test_targets_without_boxes_say_which_data_sets_have_them():
+    from cvkit_head_localization.head import localization_targets
+
+    with pytest.raises(CvkitError, match="gives no boxes"):
+        localization_targets({"images": None, "labels": None}, [], TaskSpec("localization", 2))
+
+
+def test_class_specific_model_round_trips(tmp_path):
+    model = cvkit.create_model("resnet18", head="localization", num_classes=3, input_shape=(32, 32, 3),
+                               head_params={"class_specific": True, "box_loss": "smooth_l1"}, **TINY)
+    images = np.random.default_rng(2).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    loaded = cvkit.load_model(tmp_path / "m.keras")
+    for key, value in model.predict(images, verbose=0).items():
+        np.testing.assert_allclose(loaded.predict(images, verbose=0)[key], value, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_cli_trains_evaluates_and_predicts_boxes(tmp_path, capsys):
+    from PIL import Image
+
+    from cvkit_cli.main import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--arch", "resnet18", *TINY_FLAGS, "--head", "localization", "--dataset", "shapes:48",
+                 "--epochs", "1", "--batch-size", "16", "--aug", "flip,crop,rotate,jitter", "--out", str(run)]) == 0
+    assert "validation boxes_mean_iou" in capsys.readouterr().out
+    assert main(["evaluate", str(run), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert {"boxes_mean_iou", "aux_localization_accuracy", "probabilities_accuracy"} <= set(metrics)
+
+    from cvkit_data_shapes.generate import generate
+
+    images, *_ = generate(2, seed=5, size=48)
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(tmp_path / f"shape{i}.png")
+        Image.fromarray(image).save(paths[-1])
+    assert main(["predict", str(run), *map(str, paths), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    for row in rows:
+        x1, y1, x2, y2 = row["box_pixels"]
+        assert 0 <= x1 <= x2 <= 48 and 0 <= y1 <= y2 <= 48
+        assert Image.open(row["output"]).size == (48, 48)
+    assert main(["predict", str(run), str(paths[0])]) == 0
+    assert "(x1,y1,x2,y2 px)" in capsys.readouterr().out
