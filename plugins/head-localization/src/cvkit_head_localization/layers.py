@@ -1,6 +1,8 @@
 """Layers of the localization head, registered under ``cvkit_head_localization``.
 
 Boxes are ``rel_xyxy``: ``[x1, y1, x2, y2]`` as fractions of the image width and height.
+Importing this module also registers the box loss and metrics (``boxes``), which a trained
+model's saved compile settings name: ``cvkit.load_model`` imports a plugin's ``layers``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from typing import Any
 
 import keras
 from keras import ops
+
+from cvkit_head_localization import boxes  # noqa: F401  (registers BoxLoss and the metrics)
 
 PACKAGE = "cvkit_head_localization"
 
