@@ -70,10 +70,17 @@ def test_run_dir_without_a_model(tmp_path):
     assert_user_error(run_cli("export", str(tmp_path), "--out", str(tmp_path / "sm")), "has no model.keras")
 
 
-def test_segmentation_head_on_classification_only_data(tmp_path):
-    result = run_cli("train", "--head", "classification", "--dataset", "digits", "--epochs", "1", "--out", str(tmp_path / "r"),
+def test_a_head_that_does_not_fit_the_datasets_task(tmp_path):
+    result = run_cli("train", "--head", "unet", "--dataset", "digits", "--out", str(tmp_path / "r"))
+    assert_user_error(result, "head 'unet' trains on segmentation", "'digits' only provides classification")
+    assert not (tmp_path / "r").exists()
+
+
+def test_grayscale_digits_train_on_densenet(tmp_path):
+    result = run_cli("train", "--dataset", "digits", "--epochs", "1", "--out", str(tmp_path / "r"),
                      "--arch", "densenet", "--set", "blocks=[1,1,1,1]", "--set", "growth_rate=4", "--limit", "8")
     assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "r" / "model.keras").is_file()
 
 
 @pytest.mark.slow
