@@ -11,7 +11,6 @@ import cvkit
 from cvkit import CvkitError, TaskSpec
 
 TINY = dict(blocks=[1, 1, 1, 1], stage_widths=[8, 16, 32, 64], stem_filters=8)
-TINY_FLAGS = ["--set", "blocks=[1,1,1,1]", "--set", "stage_widths=[8,16,32,64]", "--set", "stem_filters=8"]
 
 
 def _images(shape, seed=0):
@@ -89,26 +88,21 @@ def test_cli_trains_evaluates_and_predicts_masks(tmp_path, capsys):
     from PIL import Image
 
     from cvkit_cli.main import main
-    from cvkit_data_shapes.generate import CLASS_NAMES, generate
+    from cvkit_data_shapes.generate import CLASS_NAMES
+    from plugins.test_localization import shape_pictures, train_tiny_run
 
-    run = tmp_path / "run"
-    assert main(["train", "--arch", "resnet18", *TINY_FLAGS, "--head", "unet", "--dataset", "shapes:48",
-                 "--epochs", "1", "--batch-size", "16", "--aug", "flip,resized_crop,jitter", "--out", str(run)]) == 0
+    run = train_tiny_run(tmp_path, "unet", "flip,resized_crop,jitter")
     assert "validation mean_iou" in capsys.readouterr().out
     assert main(["evaluate", str(run)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("mean_iou: ") and lines[1].startswith("pixel_accuracy: ")
 
-    images, *_ = generate(2, seed=5, size=40)
-    paths = []
-    for i, image in enumerate(images):
-        paths.append(tmp_path / f"shape{i}.png")
-        Image.fromarray(image).save(paths[-1])
-    assert main(["predict", str(run), *map(str, paths), "--json"]) == 0
+    paths = shape_pictures(tmp_path, 40)
+    assert main(["predict", str(run), *paths, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     for row in rows:
         assert set(row["pixel_shares"]) <= {"background", *CLASS_NAMES}
         assert sum(row["pixel_shares"].values()) == pytest.approx(1.0)
         assert Image.open(row["output"]).size == (40, 40)
-    assert main(["predict", str(run), str(paths[0])]) == 0
+    assert main(["predict", str(run), paths[0]]) == 0
     assert "%" in capsys.readouterr().out
