@@ -162,7 +162,7 @@ def test_shapes_arrays_are_checked():
 
 # --- TFDS: oxford_iiit_pet, mocked offline -------------------------------------------------
 
-def _pet_examples(split: str, count: int = 6):
+def _pet_examples(split: str, count: int = 6, bad: int | None = None):
     """Pet-like examples: trimaps (1 pet, 2 background, 3 outline), head boxes in rel_yxyx.
 
     Honours the percent slices the loader asks for ("train[50%:]"), as a prepared set does.
@@ -179,17 +179,18 @@ def _pet_examples(split: str, count: int = 6):
         trimap[10:30, 12:36] = 3
         trimap[12:28, 14:34] = 1
         empty = split.startswith("test")  # the real test split has no head boxes
+        box = [0.25, 0.5, 0.75, 0.875] if i != bad else [0.75, 0.5, 0.25, 0.875]  # bad: ymax < ymin
         yield {
             "image": rng.integers(0, 255, (height, width, 3), dtype=np.uint8),
             "label": i % 37,
             "species": i % 2,
             "file_name": f"pet_{i}.jpg",
             "segmentation_mask": trimap,
-            "head_bbox": np.zeros(4, np.float32) if empty else np.array([0.25, 0.5, 0.75, 0.875], np.float32),
+            "head_bbox": np.zeros(4, np.float32) if empty else np.array(box, np.float32),
         }
 
 
-def _pet_as_dataset(self, split, **kwargs):
+def _pet_as_dataset(self, split, bad=None, **kwargs):
     import tensorflow as tf
 
     signature = {
@@ -197,14 +198,18 @@ def _pet_as_dataset(self, split, **kwargs):
         "species": tf.TensorSpec((), tf.int64), "file_name": tf.TensorSpec((), tf.string),
         "segmentation_mask": tf.TensorSpec((None, None, 1), tf.uint8), "head_bbox": tf.TensorSpec((4,), tf.float32),
     }
-    return tf.data.Dataset.from_generator(lambda: _pet_examples(str(split)), output_signature=signature)
+    return tf.data.Dataset.from_generator(lambda: _pet_examples(str(split), bad=bad), output_signature=signature)
 
 
-def _pets(tmp_path, task):
+def _pets(tmp_path, task, option="", bad=None):
     from cvkit.testing import fake_prepared_tfds
 
-    with fake_prepared_tfds("oxford_iiit_pet", str(tmp_path), splits={"train": 6, "test": 6}, as_dataset_fn=_pet_as_dataset):
-        splits = load_splits(RunConfig(dataset="tfds:oxford_iiit_pet", data_dir=str(tmp_path), validation_fraction=0.5), task, 32)
+    def as_dataset(self, split, **kwargs):  # a method: mock_data patches it onto the builder
+        return _pet_as_dataset(self, split, bad=bad, **kwargs)
+
+    with fake_prepared_tfds("oxford_iiit_pet", str(tmp_path), splits={"train": 6, "test": 6}, as_dataset_fn=as_dataset):
+        config = RunConfig(dataset=f"tfds:oxford_iiit_pet{option}", data_dir=str(tmp_path), validation_fraction=0.5)
+        splits = load_splits(config, task, 32)
         return splits, _all(splits.train), _all(splits.validation)
 
 
@@ -224,3 +229,21 @@ def test_tfds_pets_head_boxes_become_rel_xyxy(tmp_path):
     assert "has no boxes" in splits.notes[0]
     assert (splits.info.num_train, splits.info.num_validation) == (len(train), len(validation)) == (3, 3)
     np.testing.assert_allclose(train[0]["bounding_boxes"]["boxes"], [[0.5, 0.25, 0.875, 0.75]], atol=1e-6)
+
+
+def test_tfds_bad_box_is_an_error_or_skipped_and_counted(tmp_path):
+    with pytest.raises(CvkitError, match=r"tfds:oxford_iiit_pet split train\[50%:\] example 1 \(head_bbox\): the box .* has y2"):
+        _pets(tmp_path, "localization", bad=4)
+    splits, train, validation = _pets(tmp_path, "localization", option="?skip_invalid", bad=4)
+    assert "skipped 1 examples without a valid box in tfds:oxford_iiit_pet" in splits.notes[-1]
+    assert splits.info.num_train == len(train) == 2 and len(validation) == 3
+
+
+def test_cli_bad_mask_is_one_line_exit_2(tmp_path):
+    from helpers import assert_user_error, run_cli
+
+    root = _segmentation_folder(tmp_path / "data")
+    _mask(root / "masks" / "2.png", np.zeros((8, 8)))
+    result = run_cli("train", "--arch", "resnet18", "--head", "fcn8s", "--dataset", f"folder:{root}", "--out", str(tmp_path / "run"))
+    assert_user_error(result, "2.png: the mask is 8x8 but its image is 24x20", "skip_invalid")
+    assert not (tmp_path / "run").exists()
