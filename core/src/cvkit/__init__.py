@@ -42,7 +42,7 @@ _LAZY = {
     "RunConfig": "cvkit.config",
     "train": "cvkit.training",
     "evaluate": "cvkit.training",
-    "predict": "cvkit.predict",
+    "predict": "cvkit.prediction",
     "export_savedmodel": "cvkit.export",
 }
 
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from cvkit.export import export_savedmodel
     from cvkit.insight import count_macs, model_summary
     from cvkit.models import CvkitModel, count_params, create_model, load_model
-    from cvkit.predict import predict
+    from cvkit.prediction import predict
     from cvkit.training import evaluate, train
 
 

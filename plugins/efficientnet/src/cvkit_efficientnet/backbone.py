@@ -107,9 +107,5 @@ def build_efficientnet(
                     bn_epsilon=bn_epsilon)
     maps[stride] = x
 
-    pooled = None
-    if include_top:
-        pooled = global_pool(x, "avg_pool")
-        if dropout:
-            pooled = keras.layers.Dropout(dropout, name="top_dropout")(pooled)
+    pooled = global_pool(x, "avg_pool", dropout=dropout) if include_top else None
     return Features(maps=maps, pooled=pooled)

@@ -68,9 +68,5 @@ def build_inception_v3(
         x = inception_c(x, name=next(names), **common)
     maps[32] = x
 
-    pooled = None
-    if include_top:
-        pooled = global_pool(x, "avg_pool")
-        if dropout:
-            pooled = keras.layers.Dropout(dropout, name="top_dropout")(pooled)
+    pooled = global_pool(x, "avg_pool", dropout=dropout) if include_top else None
     return Features(maps=maps, pooled=pooled)

@@ -23,10 +23,7 @@ def _pooled(x: Any, include_top: bool, dropout: float) -> Any:
     """Global average pool, then dropout: what sits before the classifier."""
     if not include_top:
         return None
-    x = global_pool(x, "avg_pool")
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="top_dropout")(x)
-    return x
+    return global_pool(x, "avg_pool", dropout=dropout)
 
 
 def build_mobilenet_v1(

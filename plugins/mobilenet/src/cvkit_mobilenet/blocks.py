@@ -50,12 +50,11 @@ def conv_bn_act(
     bn_momentum: float = BN_MOMENTUM,
     kernel_initializer: str | dict = CONV_INITIALIZER,
 ) -> Any:
-    """Conv (no bias, 'same' padding) -> BN -> activation; BN momentum is a parameter here."""
-    x = keras.layers.Conv2D(
-        filters, kernel_size, strides=strides, padding="same", use_bias=False,
-        kernel_initializer=kernel_initializer, name=f"{name}_conv",
-    )(x)
-    return bn_act(x, name, activation=activation, bn_epsilon=bn_epsilon, bn_momentum=bn_momentum)
+    """Core's conv (no bias, 'same' padding) -> BN -> activation, with MobileNet's defaults."""
+    return get_block("conv_bn_act")(
+        x, name=name, filters=filters, kernel_size=kernel_size, strides=strides, activation=activation,
+        bn_epsilon=bn_epsilon, bn_momentum=bn_momentum, kernel_initializer=kernel_initializer,
+    )
 
 
 def depthwise_bn_act(
