@@ -19,7 +19,9 @@ class Features:
     architectures give what they have). ``pooled`` is the pre-logits vector a classifier
     attaches to (global pooling for most families, the FC trunk for AlexNet, VGG and LeNet); it
     is built only when the builder is called with ``include_top=True``. ``aux`` holds
-    training-only auxiliary pre-logits with their loss weight (GoogLeNet). ``inputs`` is the
+    training-only auxiliary pre-logits with the paper's loss weight (GoogLeNet: 0.3); the
+    classification head makes each an ``<name>_probabilities`` output weighted by its own
+    ``aux_weight`` parameter (default 0.3). ``inputs`` is the
     preprocessed image tensor the backbone was called on; cvkit fills it in, so dense heads can
     match their output to the input size.
     """
