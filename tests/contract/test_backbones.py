@@ -14,9 +14,9 @@ BACKBONES = cvkit.list_backbones()
 
 
 def tiny_model(name: str, input_shape=None, **kwargs):
-    """The variant shrunk by its ``tiny`` overrides, at 32x32 (or its smallest input)."""
+    """The variant shrunk by its ``tiny`` overrides, at its default training size."""
     spec = cvkit.get_backbone(name)
-    size = max(32, spec.min_input_size)
+    size = cvkit.default_image_size(spec.min_input_size)  # what `cvkit train --arch NAME` uses
     input_shape = input_shape or (size, size, spec.input_shape[-1])
     return cvkit.create_model(name, num_classes=3, input_shape=input_shape, **{**spec.tiny, **kwargs})
 

@@ -53,3 +53,13 @@ def test_run_directory_holds_config_metrics_and_checkpoints(tmp_path):
     assert (run / "curves.png").stat().st_size > 1000
     results = cvkit.evaluate(run)
     assert set(results) >= {"accuracy", "loss"}
+
+
+@pytest.mark.parametrize("arch,size", [("densenet", 32), ("zfnet", 64), ("alexnet", 96), ("inception_v3", 96)])
+def test_default_training_size_fits_the_arch(arch, size):
+    config = RunConfig(arch=arch)
+    from cvkit.training import preflight
+
+    preflight(config)
+    assert config.image_size == size
+    assert RunConfig(arch=arch, image_size=40).image_size == 40

@@ -119,7 +119,7 @@ def train(
     optimizer: Annotated[Optional[str], typer.Option("--optimizer", help="sgd, adam, adamw, rmsprop or adagrad.")] = None,
     schedule: Annotated[Optional[str], typer.Option("--schedule", help="constant, step, exponential, cosine or plateau.")] = None,
     weight_decay: Annotated[Optional[float], typer.Option("--weight-decay")] = None,
-    image_size: Annotated[Optional[int], typer.Option("--image-size", help="Square training input side.")] = None,
+    image_size: Annotated[Optional[int], typer.Option("--image-size", help="Square training input side; default 32, or the arch's smallest input rounded up to 32s.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Train on the first N examples only (the overfit sanity check).")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override an arch parameter, KEY=VALUE.")] = None,

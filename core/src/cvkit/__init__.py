@@ -10,7 +10,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from cvkit.backbone import FEATURE_STRIDES, Features, check_input_size, check_params, register_variants
+from cvkit.backbone import (
+    FEATURE_STRIDES,
+    Features,
+    check_input_size,
+    check_params,
+    default_image_size,
+    register_variants,
+)
 from cvkit.data import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image, split_indices
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
 from cvkit.head import Objectives, TaskSpec
@@ -116,7 +123,7 @@ __all__ = [
     "CvkitError", "CvkitModel", "DatasetInfo", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
     "Features", "HeadSpec", "Objectives", "PluginError", "PluginInfo", "RunConfig", "TaskSpec",
     "UnknownNameError", "check_input_size", "check_params", "count_macs", "count_params",
-    "create_model", "evaluate", "export_savedmodel", "get_backbone", "get_block",
+    "create_model", "default_image_size", "evaluate", "export_savedmodel", "get_backbone", "get_block",
     "get_plugin_manager", "get_registries", "global_pool", "hookimpl", "list_augmentations",
     "list_backbones", "list_blocks", "list_datasets", "list_heads", "list_plugins", "load_model",
     "model_summary", "predict", "read_image", "register_plugin", "register_variants", "reset_plugin_manager",

@@ -48,6 +48,12 @@ def check_params(arch: str, defaults: Mapping[str, Any], overrides: Mapping[str,
     return {**defaults, **overrides}
 
 
+def default_image_size(min_input_size: int, multiple: int = 32) -> int:
+    """The training size when none is given: 32, or the arch's smallest input rounded up to
+    a multiple of 32, so every head (dense ones need the total stride to divide it) fits."""
+    return max(multiple, -(-min_input_size // multiple) * multiple)
+
+
 def check_input_size(arch: str, input_shape: tuple, min_size: int) -> None:
     """Refuse inputs smaller than an architecture's total stride."""
     height, width = input_shape[0], input_shape[1]

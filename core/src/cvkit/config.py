@@ -37,7 +37,7 @@ class RunConfig:
     decay_rate: float = 0.1
     clipnorm: float | None = None
     early_stopping_patience: int | None = None
-    image_size: int = 32
+    image_size: int | None = None  # None: 32, or the arch's smallest input rounded up to 32s
     validation_fraction: float = 0.2
     limit: int | None = None
     seed: int = 0
@@ -67,7 +67,8 @@ class RunConfig:
 
         positive_int("epochs", self.epochs)
         positive_int("batch size", self.batch_size)
-        positive_int("image size", self.image_size)
+        if self.image_size is not None:
+            positive_int("image size", self.image_size)
         if self.limit is not None:
             positive_int("limit", self.limit)
         if not isinstance(self.learning_rate, int | float) or not math.isfinite(self.learning_rate) or self.learning_rate <= 0:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cvkit.augment import build_augmentation, validate_augmentations
-from cvkit.backbone import check_params
+from cvkit.backbone import check_params, default_image_size
 from cvkit.config import RunConfig, read_run_config
 from cvkit.data import DatasetSplits
 from cvkit.errors import CvkitError
@@ -77,6 +77,8 @@ def preflight(config: RunConfig) -> None:
     check_params(f"head {head.name}", head.defaults, config.head_params)
     dataset_spec, _ = resolve_dataset(config.dataset)
     pick_task(head, dataset_spec.tasks, config.dataset)
+    if config.image_size is None:
+        config.image_size = default_image_size(arch.min_input_size)
 
 
 def prepare(config: RunConfig) -> Prepared:
