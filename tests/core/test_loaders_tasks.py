@@ -101,8 +101,10 @@ def test_image_without_mask_is_an_error_or_skipped_and_counted(tmp_path, caplog)
     with caplog.at_level(logging.WARNING, logger="cvkit"):
         splits = _load(f"folder:{root}?skip_invalid", "segmentation")
     assert splits.info.num_train + splits.info.num_validation == 4
-    assert splits.notes == [f"skipped 1 invalid examples in folder:{root} (asked for with ?skip_invalid)"]
+    assert splits.notes == [f"skipped 1 invalid examples in folder:{root} (asked for with --skip-invalid or ?skip_invalid)"]
     assert "skipped 1" in caplog.text
+    flagged = load_splits(RunConfig(dataset=f"folder:{root}", skip_invalid=True), "segmentation", 32)
+    assert flagged.info.num_train + flagged.info.num_validation == 4  # the --skip-invalid flag
 
 
 @pytest.mark.parametrize("row, message", [

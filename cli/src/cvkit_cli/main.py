@@ -122,6 +122,7 @@ def train(
     image_size: Annotated[Optional[int], typer.Option("--image-size", help="Square training input side; default 32, or the arch's smallest input rounded up to 32s.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", help="Train on the first N examples only (the overfit sanity check).")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed")] = None,
+    skip_invalid: Annotated[Optional[bool], typer.Option("--skip-invalid", help="Skip bad images, masks and boxes (and report how many) instead of failing.")] = None,
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override an arch parameter, KEY=VALUE.")] = None,
     se_ratio: Annotated[Optional[int], typer.Option("--se-ratio", help="Insert squeeze-and-excitation with reduction r (residual archs).")] = None,
     head_param: Annotated[Optional[list[str]], typer.Option("--head-param", help="Set a head parameter, KEY=VALUE.")] = None,
@@ -138,7 +139,7 @@ def train(
     given = {
         "arch": arch, "head": head, "dataset": dataset, "data_dir": data_dir, "epochs": epochs,
         "batch_size": batch_size, "learning_rate": lr, "optimizer": optimizer, "schedule": schedule,
-        "weight_decay": weight_decay, "image_size": image_size, "limit": limit, "seed": seed,
+        "weight_decay": weight_decay, "image_size": image_size, "limit": limit, "seed": seed, "skip_invalid": skip_invalid,
         "mixed_precision": mixed_precision, "jit_compile": xla, "out": out,
     }
     settings.update({k: v for k, v in given.items() if v is not None})

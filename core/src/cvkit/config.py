@@ -40,6 +40,7 @@ class RunConfig:
     image_size: int | None = None  # None: 32, or the arch's smallest input rounded up to 32s
     validation_fraction: float = 0.2
     limit: int | None = None
+    skip_invalid: bool = False  # skip (and count) bad images, masks and boxes instead of failing
     seed: int = 0
     mixed_precision: bool = False
     jit_compile: bool = False

@@ -186,7 +186,7 @@ def check_arrays(info: DatasetInfo, images: np.ndarray, boxes: np.ndarray | None
 def report_skipped(notes: list[str], count: int, what: str, source: str) -> None:
     """Record and report, on stderr, examples the user asked to skip (``?skip_invalid``)."""
     if count:
-        note = f"skipped {count} {what} in {source} (asked for with ?skip_invalid)"
+        note = f"skipped {count} {what} in {source} (asked for with --skip-invalid or ?skip_invalid)"
         notes.append(note)
         logger.warning("cvkit: %s", note)
 

@@ -90,9 +90,11 @@ def register_datasets(register: Callable[..., None]) -> None:
     """Register data sets.
 
     Call ``register(name, *, load, tasks, description="", takes_argument=False)``.
-    ``load(*, argument, task, image_size, seed, data_dir, validation_fraction, limit) ->
-    cvkit.DatasetSplits`` returns train and validation ``tf.data.Dataset`` splits of example
-    dicts plus a :class:`cvkit.DatasetInfo`. ``takes_argument=True`` names a prefix
+    ``load(*, argument, task, image_size, seed, data_dir, validation_fraction, limit,
+    skip_invalid, **others) -> cvkit.DatasetSplits`` returns train and validation
+    ``tf.data.Dataset`` splits of example dicts plus a :class:`cvkit.DatasetInfo`. A bad example
+    is a :class:`cvkit.CvkitError` naming it, unless ``skip_invalid`` is true: then it is skipped
+    and the count is reported. Accept ``**others`` so new keywords do not break the loader. ``takes_argument=True`` names a prefix
     (``folder:PATH``): the text after the colon arrives as ``argument``. Loading is lazy and
     offline; a missing or empty data set raises :class:`cvkit.CvkitError`. Called once, when
     the registries are first needed.

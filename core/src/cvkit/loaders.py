@@ -67,7 +67,7 @@ class Skipper:
     def __call__(self, error: CvkitError) -> None:
         if not self.skip:
             option = self.source if "?" in self.source else f"{self.source}?skip_invalid"
-            raise CvkitError(f"{error}; or skip such examples with --dataset '{option}'")
+            raise CvkitError(f"{error}; or skip such examples with --skip-invalid (--dataset '{option}')")
         self.count += 1
 
 
@@ -140,7 +140,8 @@ class FolderLayout:
 
 
 def load_folder(*, argument: str, task: str, image_size: int | None, seed: int,
-                validation_fraction: float, limit: int | None = None, **_: Any) -> DatasetSplits:
+                validation_fraction: float, limit: int | None = None, skip_invalid: bool = False,
+                **_: Any) -> DatasetSplits:
     """``folder:PATH``: class sub-folders, images/ + masks/, or images/ + boxes.csv (see the module)."""
     path, options = split_options(argument, "folder")
     if not path:
@@ -149,7 +150,7 @@ def load_folder(*, argument: str, task: str, image_size: int | None, seed: int,
     if not root.is_dir():
         raise CvkitError(f"folder data set {root} does not exist or is not a directory; check the path")
     layout = FolderLayout.of(root)
-    skipper = Skipper(f"folder:{argument}", options["skip_invalid"])
+    skipper = Skipper(f"folder:{argument}", options["skip_invalid"] or skip_invalid)
     size = image_size or FOLDER_DEFAULT_SIZE
     common = dict(image_size=image_size, seed=seed, validation_fraction=validation_fraction, limit=limit)
     if task == "segmentation":
@@ -386,7 +387,8 @@ def _scan_boxes(builder: Any, split: str, key: str, fmt: str) -> tuple[np.ndarra
 
 
 def load_tfds(*, argument: str, task: str, image_size: int | None, seed: int, data_dir: str | None,
-              validation_fraction: float, limit: int | None = None, **_: Any) -> DatasetSplits:
+              validation_fraction: float, limit: int | None = None, skip_invalid: bool = False,
+              **_: Any) -> DatasetSplits:
     """A TensorFlow Datasets set already prepared under ``data_dir``; never downloads.
 
     Classification reads ``image`` and ``label``. Localization reads the set's top-level box
@@ -442,7 +444,7 @@ def load_tfds(*, argument: str, task: str, image_size: int | None, seed: int, da
         train_split, val_split = f"train[{percent}%:]", f"train[:{percent}%]"
     num_train, num_validation = splits[train_split].num_examples, splits[val_split].num_examples
     if task == "localization":
-        skipper = Skipper(f"tfds:{argument}", options["skip_invalid"])
+        skipper = Skipper(f"tfds:{argument}", options["skip_invalid"] or skip_invalid)
         for split in (train_split, val_split):
             boxes, valid = _scan_boxes(builder, split, *box)
             for index in np.flatnonzero(~valid):

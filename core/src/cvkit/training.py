@@ -51,7 +51,7 @@ def load_splits(config: RunConfig, task: str, image_size: int | None) -> Dataset
     load = resolve_callable(spec.load)
     return load(argument=argument, task=task, image_size=image_size, seed=config.seed,
                 data_dir=config.data_dir, validation_fraction=config.validation_fraction,
-                limit=config.limit)
+                limit=config.limit, skip_invalid=config.skip_invalid)
 
 
 @dataclass
