@@ -24,7 +24,9 @@ def test_every_hook_is_documented_with_its_signature(hook):
     text = (DOCS / "hooks.md").read_text()
     signature = str(inspect.signature(getattr(hookspecs, hook))).replace("'", "")
     assert f"def {hook}{signature}" in text, f"docs/hooks.md lacks `def {hook}{signature}`"
-    assert getattr(hookspecs, hook).__doc__, f"{hook} has no docstring"
+    doc = getattr(hookspecs, hook).__doc__
+    assert doc, f"{hook} has no docstring"
+    assert inspect.cleandoc(doc) in text, f"docs/hooks.md describes {hook} differently from hookspecs.py"
 
 
 def test_every_cli_command_is_in_the_cli_reference():
