@@ -124,3 +124,12 @@ def test_train_evaluate_predict_export_end_to_end(tmp_path):
     assert exported.returncode == 0, exported.stderr[-2000:]
     assert (tmp_path / "sm" / "saved_model.pb").is_file()
     assert_user_error(run_cli("train", "--out", str(run)), "already exists")
+
+
+def test_mixed_precision_and_xla_train(tmp_path):
+    for flag in ("--mixed-precision", "--xla"):
+        run = tmp_path / flag.strip("-")
+        result = run_cli("train", "--set", "blocks=[1,1,1,1]", "--set", "growth_rate=4", "--dataset", "shapes:32",
+                         "--epochs", "1", flag, "--out", str(run))
+        assert result.returncode == 0, (flag, result.stderr[-2000:])
+        assert (run / "model.keras").is_file()

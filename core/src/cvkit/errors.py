@@ -37,6 +37,10 @@ class DuplicateNameError(CvkitError):
     """Two plugins register the same name; both are named so the user can remove one."""
 
 
+class NonFiniteLossError(CvkitError):
+    """Training stopped on a NaN or infinite loss; the run directory keeps its last good checkpoint."""
+
+
 class PluginError(CvkitError):
     """A plugin could not be loaded or broke the plugin contract."""
 

@@ -14,7 +14,7 @@ from cvkit.augment import build_augmentation, validate_augmentations
 from cvkit.backbone import check_params, default_image_size
 from cvkit.config import RunConfig, read_run_config
 from cvkit.data import DatasetSplits
-from cvkit.errors import CvkitError
+from cvkit.errors import CvkitError, NonFiniteLossError
 from cvkit.head import TaskSpec
 from cvkit.plugins import get_registries
 from cvkit.registry import DatasetSpec, HeadSpec, resolve_callable
@@ -207,7 +207,7 @@ def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
                   shuffle=False)  # the pipeline shuffles
         if checkpoint.nan_epoch is not None:
             kept = sorted((run_dir / "checkpoints").glob("epoch-*.keras"))
-            raise CvkitError(
+            raise NonFiniteLossError(
                 f"the loss became NaN in epoch {max(checkpoint.nan_epoch, 1)}; training stopped"
                 + (f" and the last good checkpoint is {kept[-1]}" if kept else "")
                 + "; lower --lr or add gradient clipping (clipnorm)"
@@ -221,12 +221,13 @@ def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
         write_atomic(run_dir / MODEL_FILE, lambda tmp: final.save(tmp))
         write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": results}, indent=2) + "\n")
         plot_curves(run_dir / METRICS_CSV, run_dir / CURVES_PNG)
-    except CvkitError as exc:
-        if "NaN" not in str(exc):
-            _discard(run_dir, created)
+    except NonFiniteLossError:
+        raise  # keep the run directory and its last good checkpoint
+    except CvkitError:
+        _discard(run_dir, created)
         raise
     except BaseException:
-        # A crash or Ctrl-C keeps the checkpoints (for --resume) but no half-written files.
+        # A crash or Ctrl-C keeps the finished checkpoints but no half-written files.
         for tmp in run_dir.rglob(".*.keras"):
             tmp.unlink(missing_ok=True)
         raise
