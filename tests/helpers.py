@@ -46,3 +46,34 @@ def write_dist(site: Path, dist: str, entry_points: dict[str, str], modules: dic
         path = site / (module.replace(".", "/") + ".py")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(source)
+
+
+PHOTO_REGIONS = (  # (photo index, top, left) of each class's 160x160 region in sklearn's sample photos
+    (0, 20, 40), (0, 240, 420), (1, 40, 60), (1, 230, 380), (0, 200, 150),
+)
+
+
+def write_photo_folder(root: Path, per_class: int = 60, seed: int = 0, classes: int = 5) -> Path:
+    """A small real-photo classification folder: crops of mixed sizes from sklearn's sample photos.
+
+    Each class is one region of a photo; crops move, scale and flip inside it, so the classes are
+    learnable but no two images are the same. ``root/<class>/<n>.jpg``.
+    """
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_sample_images
+
+    photos = load_sample_images().images
+    rng = np.random.default_rng(seed)
+    for label, (index, top, left) in enumerate(PHOTO_REGIONS[:classes]):
+        folder = root / f"region{label}"
+        folder.mkdir(parents=True, exist_ok=True)
+        region = photos[index][top:top + 160, left:left + 160]
+        for n in range(per_class):
+            height, width = (int(v) for v in rng.integers(56, 120, size=2))
+            y, x = int(rng.integers(0, 160 - height)), int(rng.integers(0, 160 - width))
+            crop = region[y:y + height, x:x + width]
+            if rng.random() < 0.5:
+                crop = crop[:, ::-1]
+            Image.fromarray(np.ascontiguousarray(crop)).save(folder / f"{n:03d}.jpg", quality=90)
+    return root

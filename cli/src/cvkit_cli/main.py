@@ -128,6 +128,8 @@ def train(
     head_param: Annotated[Optional[list[str]], typer.Option("--head-param", help="Set a head parameter, KEY=VALUE.")] = None,
     mixed_precision: Annotated[Optional[bool], typer.Option("--mixed-precision/--no-mixed-precision")] = None,
     xla: Annotated[Optional[bool], typer.Option("--xla/--no-xla", help="Compile with XLA.")] = None,
+    bn_momentum: Annotated[Optional[float], typer.Option("--bn-momentum", help="Every BatchNorm layer's momentum (default 0.9; 0.99 for long runs).")] = None,
+    bn_recalibration_batches: Annotated[Optional[int], typer.Option("--bn-recalibration-batches", help="Training batches that re-estimate BatchNorm statistics before the save (default 32; 0 turns it off).")] = None,
     out: Annotated[Optional[str], typer.Option("--out", "-o", help="Run directory (default runs/ARCH-HEAD-TIME).")] = None,
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="A TOML or YAML file of settings; flags override it.")] = None,
 ) -> None:
@@ -141,6 +143,7 @@ def train(
         "batch_size": batch_size, "learning_rate": lr, "optimizer": optimizer, "schedule": schedule,
         "weight_decay": weight_decay, "image_size": image_size, "limit": limit, "seed": seed, "skip_invalid": skip_invalid,
         "mixed_precision": mixed_precision, "jit_compile": xla, "out": out,
+        "bn_momentum": bn_momentum, "bn_recalibration_batches": bn_recalibration_batches,
     }
     settings.update({k: v for k, v in given.items() if v is not None})
     if aug is not None:

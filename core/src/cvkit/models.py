@@ -12,6 +12,7 @@ from cvkit.runtime import import_keras
 keras = import_keras()
 
 from cvkit.backbone import check_input_size, check_params
+from cvkit.batchnorm import DEFAULT_BN_MOMENTUM, set_batch_norm_momentum
 from cvkit.errors import CvkitError, UnknownNameError
 from cvkit.head import TaskSpec
 from cvkit.plugins import get_registries
@@ -41,6 +42,7 @@ class CvkitModel(keras.Model):
         head_params: dict[str, Any] | None = None,
         task: str | None = None,
         class_names: list[str] | None = None,
+        bn_momentum: float | None = DEFAULT_BN_MOMENTUM,
         **kwargs: Any,
     ):
         registries = get_registries()
@@ -51,6 +53,8 @@ class CvkitModel(keras.Model):
         check_input_size(arch, input_shape, spec.min_input_size)
         if num_classes < 1:
             raise CvkitError(f"num_classes must be at least 1, got {num_classes}")
+        if bn_momentum is not None and not 0 <= bn_momentum < 1:
+            raise CvkitError(f"bn_momentum must be in [0, 1), got {bn_momentum}; 0.9 suits short runs, 0.99 long ones")
 
         inputs = keras.Input(shape=input_shape, name="images")
         x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name=PREPROCESS_LAYER)(inputs)
@@ -67,6 +71,8 @@ class CvkitModel(keras.Model):
         else:
             outputs = features.last
         super().__init__(inputs=inputs, outputs=outputs, name=kwargs.pop("name", arch), **kwargs)
+        if bn_momentum is not None:
+            set_batch_norm_momentum(self, bn_momentum)
 
         self.feature_maps = features.maps
         self.arch = arch
@@ -78,6 +84,7 @@ class CvkitModel(keras.Model):
         self.head_params = dict(head_params or {}) if head_spec else {}
         self.task = task if head_spec else None
         self.class_names = list(class_names or [])
+        self.bn_momentum = bn_momentum
 
     @property
     def task_spec(self) -> TaskSpec:
@@ -97,12 +104,14 @@ class CvkitModel(keras.Model):
             "head_params": self.head_params,
             "task": self.task,
             "class_names": self.class_names,
+            "bn_momentum": self.bn_momentum,
         }
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> CvkitModel:
         config = dict(config)
         config["input_shape"] = tuple(config["input_shape"])
+        config.setdefault("bn_momentum", None)  # saved before cvkit set it: keep the layers' own
         return cls(**config)
 
 
@@ -115,6 +124,7 @@ def create_model(
     head_params: dict[str, Any] | None = None,
     task: str | None = None,
     class_names: list[str] | None = None,
+    bn_momentum: float | None = DEFAULT_BN_MOMENTUM,
     **overrides: Any,
 ) -> CvkitModel:
     """Build ``arch`` (a variant or family name) with ``head`` on top.
@@ -122,12 +132,13 @@ def create_model(
     ``overrides`` change the variant's parameters (``growth_rate=12``); a name the family does
     not have is an error listing the valid ones. ``include_top=False`` returns the bare
     backbone, whose output is the deepest feature map; ``model.feature_maps`` maps strides to
-    tensors for dense heads.
+    tensors for dense heads. ``bn_momentum`` is given to every BatchNormalization layer (None
+    keeps what the backbone chose); see :mod:`cvkit.batchnorm`.
     """
     return CvkitModel(
         arch=arch, head=head, num_classes=num_classes, input_shape=input_shape,
         include_top=include_top, backbone_params=overrides, head_params=head_params, task=task,
-        class_names=class_names,
+        class_names=class_names, bn_momentum=bn_momentum,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from cvkit.augment import build_augmentation, validate_augmentations
 from cvkit.backbone import check_params, default_image_size
+from cvkit.batchnorm import recalibrate_batch_norm
 from cvkit.config import RunConfig, read_run_config
 from cvkit.data import DatasetSplits
 from cvkit.errors import CvkitError, NonFiniteLossError
@@ -101,7 +102,7 @@ def prepare(config: RunConfig) -> Prepared:
         arch.name, head=head.name, num_classes=splits.info.num_classes,
         input_shape=(config.image_size, config.image_size, channels),
         head_params=config.head_params, task=task, class_names=list(splits.info.class_names),
-        **{**config.backbone_params, **overrides},
+        bn_momentum=config.bn_momentum, **{**config.backbone_params, **overrides},
     )
     task_spec = TaskSpec(task=task, num_classes=splits.info.num_classes, class_names=splits.info.class_names)
     return Prepared(config, head, task_spec, splits, model, overrides)
@@ -213,9 +214,11 @@ def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
                 + "; lower --lr or add gradient clipping (clipnorm)"
             )
         final = inference_model(model, prepared.training_overrides)
+        final_outputs = outputs
         if final is not model:  # fewer outputs, so fewer targets
             final_outputs = compile_model(final, prepared.head, prepared.task, config.head_params, "adam")
-            val_ds = make_datasets(prepared, final_outputs, augment=False)[1]
+        plain_train_ds, val_ds = make_datasets(prepared, final_outputs, augment=False)
+        recalibrate_batch_norm(final, (images for images, _ in plain_train_ds), config.bn_recalibration_batches)
         results = final.evaluate(val_ds, verbose=0, return_dict=True)
         results = {k: float(v) for k, v in results.items()}
         write_atomic(run_dir / MODEL_FILE, lambda tmp: final.save(tmp))

@@ -37,7 +37,6 @@ def build_mobilenet_v1(
     dropout: float,
     activation: str,
     bn_epsilon: float,
-    bn_momentum: float,
 ) -> Features:
     """MobileNet v1: a 3x3/2 conv, then depthwise-separable layers; widths scaled by alpha.
 
@@ -51,7 +50,7 @@ def build_mobilenet_v1(
     _check("mobilenet_v1", alpha=alpha, dropout=dropout, strides=strides)
     if depth_multiplier < 1:
         raise CvkitError(f"mobilenet_v1 depth_multiplier must be an integer >= 1, got {depth_multiplier}")
-    bn = {"bn_epsilon": bn_epsilon, "bn_momentum": bn_momentum}
+    bn = {"bn_epsilon": bn_epsilon}
 
     x = conv_bn_act(inputs, name="stem", filters=int(stem_filters * alpha), kernel_size=3, strides=2,
                     activation=activation, **bn)
@@ -78,7 +77,6 @@ def build_mobilenet_v2(
     dropout: float,
     activation: str,
     bn_epsilon: float,
-    bn_momentum: float,
 ) -> Features:
     """MobileNet v2: a 3x3/2 conv, stages of inverted residuals, a 1x1 conv to 1280 channels.
 
@@ -94,7 +92,7 @@ def build_mobilenet_v2(
     _check("mobilenet_v2", alpha=alpha, dropout=dropout, strides=[s for *_, s in stages])
     if any(n < 1 for _, _, n, _ in stages):
         raise CvkitError(f"mobilenet_v2 needs at least one repeat per stage, got {blocks!r}")
-    bn = {"bn_epsilon": bn_epsilon, "bn_momentum": bn_momentum}
+    bn = {"bn_epsilon": bn_epsilon}
 
     x = conv_bn_act(inputs, name="stem", filters=make_divisible(stem_filters * alpha), kernel_size=3,
                     strides=2, activation=activation, **bn)

@@ -17,7 +17,6 @@ VARIANTS = {
         "dropout": 0.001,  # keras.applications' default, before the classifier
         "activation": "relu6",
         "bn_epsilon": 1e-3,
-        "bn_momentum": 0.99,
     },
     "mobilenet_v2": {
         "alpha": 1.0,  # width multiplier; channels rounded to multiples of 8
@@ -30,7 +29,6 @@ VARIANTS = {
         "dropout": 0.0,  # keras.applications has none before the classifier
         "activation": "relu6",
         "bn_epsilon": 1e-3,
-        "bn_momentum": 0.999,
     },
 }
 
