@@ -137,3 +137,24 @@ def _strip_model_key(path, key):
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in files.items():
             archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_weight_decay_skips_batch_norm_and_bias_variables(optimizer):
+    import keras
+
+    from cvkit.engine import make_optimizer
+
+    inputs = keras.Input((4, 4, 2))
+    x = keras.layers.Conv2D(3, 1, use_bias=True, name="conv")(inputs)
+    outputs = keras.layers.BatchNormalization(name="bn")(x)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("bn").gamma.assign(np.full(3, 2.0, "float32"))
+    model.get_layer("conv").bias.assign(np.full(3, 1.0, "float32"))
+    before = {v.path: np.array(v) for v in model.trainable_variables}
+    config = RunConfig(optimizer=optimizer, weight_decay=0.5, learning_rate=0.1, schedule="constant")
+    opt = make_optimizer(config, steps_per_epoch=1, model=model)
+    opt.apply_gradients([(keras.ops.zeros_like(v), v) for v in model.trainable_variables])
+    after = {v.path: np.array(v) for v in model.trainable_variables}
+    decayed = {path for path in before if not np.allclose(before[path], after[path])}
+    assert decayed == {model.get_layer("conv").kernel.path}, decayed

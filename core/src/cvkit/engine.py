@@ -51,7 +51,8 @@ def make_schedule(config: RunConfig, steps_per_epoch: int) -> Any:
     return lr
 
 
-def make_optimizer(config: RunConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+def make_optimizer(config: RunConfig, steps_per_epoch: int, model: Any = None) -> keras.optimizers.Optimizer:
+    """The configured optimizer; with ``model``, weight decay skips its BatchNorm and bias variables."""
     lr = make_schedule(config, steps_per_epoch)
     common: dict[str, Any] = {"learning_rate": lr}
     if config.clipnorm:
@@ -59,14 +60,27 @@ def make_optimizer(config: RunConfig, steps_per_epoch: int) -> keras.optimizers.
     if config.weight_decay and config.optimizer != "adamw":
         common["weight_decay"] = config.weight_decay
     if config.optimizer == "sgd":
-        return keras.optimizers.SGD(momentum=config.momentum, nesterov=config.nesterov, **common)
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(**common)
-    if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(weight_decay=config.weight_decay or 0.004, **common)
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(momentum=config.momentum, **common)
-    return keras.optimizers.Adagrad(**common)
+        optimizer = keras.optimizers.SGD(momentum=config.momentum, nesterov=config.nesterov, **common)
+    elif config.optimizer == "adam":
+        optimizer = keras.optimizers.Adam(**common)
+    elif config.optimizer == "adamw":
+        optimizer = keras.optimizers.AdamW(weight_decay=config.weight_decay or 0.004, **common)
+    elif config.optimizer == "rmsprop":
+        optimizer = keras.optimizers.RMSprop(momentum=config.momentum, **common)
+    else:
+        optimizer = keras.optimizers.Adagrad(**common)
+    if model is not None and optimizer.weight_decay:
+        optimizer.exclude_from_weight_decay(var_list=decay_exempt_variables(model))
+    return optimizer
+
+
+def decay_exempt_variables(model: Any) -> list[Any]:
+    """Variables weight decay should not shrink: biases and normalisation scales and offsets.
+
+    Decaying them only fights the normalisation (a BN scale has no size to regularise), so
+    every vector-shaped trainable variable is exempt, as in timm and torchvision's recipes.
+    """
+    return [variable for variable in model.trainable_variables if len(variable.shape) <= 1]
 
 
 class AtomicCheckpoint(keras.callbacks.Callback):

@@ -177,7 +177,7 @@ def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
     info = prepared.splits.info
     steps = max(1, -(-(info.num_train or config.batch_size) // config.batch_size))
     outputs = compile_model(model, prepared.head, prepared.task, config.head_params,
-                            make_optimizer(config, steps), config.jit_compile)
+                            make_optimizer(config, steps, model), config.jit_compile)
     train_ds, val_ds = make_datasets(prepared, outputs)
 
     run_dir = Path(config.out) if config.out else default_run_dir(config)
