@@ -245,6 +245,26 @@ def _discard(run_dir: Path, created: bool) -> None:
             shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
 
 
+def check_same_classes(model: Any, class_names: tuple[str, ...], dataset: str) -> None:
+    """Refuse a data set whose classes are not the model's (scores would compare other labels)."""
+    trained = list(model.class_names)
+    given = list(class_names)
+    if trained and given and trained == given:
+        return
+    if not trained and len(given) == model.num_classes:
+        return  # a model saved without names: only the count can be checked
+    missing = [name for name in given if name not in trained]
+    extra = [name for name in trained if name not in given]
+    detail = "; ".join(part for part in (
+        f"the dataset has {', '.join(missing[:5])} the model does not" if missing else "",
+        f"the model has {', '.join(extra[:5])} the dataset does not" if extra else "",
+    ) if part) or "the same classes in another order"
+    raise CvkitError(
+        f"dataset {dataset!r} has classes that do not match the model's ({detail}); "
+        f"evaluate on a dataset with the classes {', '.join(trained[:10]) or model.num_classes}"
+    )
+
+
 def load_run(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any], Any]:
     """The config, extra facts and model of a finished run."""
     run_dir = Path(run_dir)
@@ -267,6 +287,8 @@ def evaluate(run_dir: str | Path, dataset: str | None = None, data_dir: str | No
         config.data_dir = data_dir
     head = get_registries().heads.get(model.head)
     splits = load_splits(config, model.task, config.image_size)
+    if dataset:
+        check_same_classes(model, splits.info.class_names, config.dataset)
     task = TaskSpec(task=model.task, num_classes=model.num_classes, class_names=tuple(model.class_names))
     prepared = Prepared(config, head, task, splits, model, {})
     outputs = compile_model(model, head, task, config.head_params, "adam")
