@@ -289,6 +289,10 @@ def evaluate(run_dir: str | Path, dataset: str | None = None, data_dir: str | No
     splits = load_splits(config, model.task, config.image_size)
     if dataset:
         check_same_classes(model, splits.info.class_names, config.dataset)
+        channels = splits.info.image_shape[-1]
+        if channels != model.input_shape[-1]:
+            raise CvkitError(f"dataset {config.dataset!r} has {channels}-channel images but the model takes "
+                             f"{model.input_shape[-1]}; evaluate on a dataset with {model.input_shape[-1]}-channel images")
     task = TaskSpec(task=model.task, num_classes=model.num_classes, class_names=tuple(model.class_names))
     prepared = Prepared(config, head, task, splits, model, {})
     outputs = compile_model(model, head, task, config.head_params, "adam")
