@@ -199,6 +199,27 @@ def evaluate(
 
 
 @app.command()
+def recalibrate(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
+    batches: Annotated[int, typer.Option("--batches", min=1, help="Training batches to average.")] = 32,
+) -> None:
+    """Re-estimate a run's BatchNorm statistics from its training data and save the model.
+
+    For runs whose saved model scores far below their training accuracy (stale statistics,
+    as runs from before cvkit recalibrated at the end of training can have).
+    """
+    from cvkit.training import recalibrate_run
+
+    result = recalibrate_run(run_dir, batches=batches)
+    if not result.batches:
+        render.line(f"{run_dir}: the model has no BatchNorm layers; nothing changed")
+        return
+    render.line(f"recalibrated on {result.batches} training batches; {run_dir / 'model.keras'} rewritten")
+    for key in sorted(result.after, key=lambda k: ("loss" in k, k)):
+        render.line(f"validation {key}: {result.before.get(key, float('nan')):.4f} -> {result.after[key]:.4f}")
+
+
+@app.command()
 def predict(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     images: Annotated[list[Path], typer.Argument(help="Image files.")],

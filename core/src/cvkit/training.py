@@ -12,7 +12,7 @@ from typing import Any
 
 from cvkit.augment import build_augmentation, validate_augmentations
 from cvkit.backbone import check_params, default_image_size
-from cvkit.batchnorm import recalibrate_batch_norm
+from cvkit.batchnorm import DEFAULT_RECALIBRATION_BATCHES, recalibrate_batch_norm
 from cvkit.config import RunConfig, read_run_config
 from cvkit.data import DatasetSplits
 from cvkit.errors import CvkitError, NonFiniteLossError
@@ -299,3 +299,44 @@ def evaluate(run_dir: str | Path, dataset: str | None = None, data_dir: str | No
     _, val_ds = make_datasets(prepared, outputs, augment=False)
     results = model.evaluate(val_ds, verbose=0, return_dict=True)
     return {k: float(v) for k, v in results.items()}
+
+
+@dataclass(frozen=True)
+class Recalibration:
+    """What ``recalibrate_run`` did: the batches used and the validation metrics before and after."""
+
+    batches: int
+    before: dict[str, float]
+    after: dict[str, float]
+
+
+def recalibrate_run(run_dir: str | Path, batches: int = DEFAULT_RECALIBRATION_BATCHES) -> Recalibration:
+    """Re-estimate a finished run's BatchNorm statistics on its training split and save the model.
+
+    Runs from before cvkit recalibrated (or with stale statistics for any reason) get the
+    moving statistics of their final weights; model.keras and metrics.json are rewritten
+    atomically. A model without BatchNorm is left alone (0 batches). When the training data
+    can no longer be loaded, a one-line error says so and nothing is written.
+    """
+    from cvkit.batchnorm import batch_norm_layers
+    from cvkit.fileio import write_atomic, write_text_atomic
+
+    config, _, model = load_run(run_dir)
+    if not batch_norm_layers(model):
+        return Recalibration(0, {}, {})
+    head = get_registries().heads.get(model.head)
+    try:
+        splits = load_splits(config, model.task, config.image_size)
+    except CvkitError as exc:
+        raise CvkitError(f"cannot recalibrate the BatchNorm statistics of {run_dir}: {exc}") from None
+    task = TaskSpec(task=model.task, num_classes=model.num_classes, class_names=tuple(model.class_names))
+    prepared = Prepared(config, head, task, splits, model, {})
+    outputs = compile_model(model, head, task, config.head_params, "adam")
+    train_ds, val_ds = make_datasets(prepared, outputs, augment=False)
+    before = {k: float(v) for k, v in model.evaluate(val_ds, verbose=0, return_dict=True).items()}
+    used = recalibrate_batch_norm(model, (images for images, _ in train_ds), batches)
+    after = {k: float(v) for k, v in model.evaluate(val_ds, verbose=0, return_dict=True).items()}
+    run_dir = Path(run_dir)
+    write_atomic(run_dir / MODEL_FILE, lambda tmp: model.save(tmp))
+    write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": after}, indent=2) + "\n")
+    return Recalibration(used, before, after)
