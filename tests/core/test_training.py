@@ -51,8 +51,9 @@ def test_run_directory_holds_config_metrics_and_checkpoints(tmp_path):
     state = json.loads((run / "checkpoints" / "state.json").read_text())
     assert state["epoch"] == 2 and (run / "checkpoints" / state["checkpoint"]).is_file()
     assert (run / "curves.png").stat().st_size > 1000
-    results = cvkit.evaluate(run)
+    results = cvkit.evaluate(run)  # the saved model alone reproduces the run's final scores
     assert set(results) >= {"accuracy", "loss"}
+    assert results == pytest.approx(json.loads((run / "metrics.json").read_text())["validation"], abs=1e-5)
 
 
 @pytest.mark.parametrize("arch,size", [("densenet", 32), ("zfnet", 64), ("alexnet", 96), ("inception_v3", 96)])
@@ -62,7 +63,9 @@ def test_default_training_size_fits_the_arch(arch, size):
 
     preflight(config)
     assert config.image_size == size
-    assert RunConfig(arch=arch, image_size=40).image_size == 40
+    explicit = RunConfig(arch=arch, image_size=40)
+    preflight(explicit)
+    assert explicit.image_size == 40  # a size the user gave is kept
 
 
 
