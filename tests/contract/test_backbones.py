@@ -45,7 +45,9 @@ def test_headless_at_another_size_exposes_feature_maps_by_stride(name):
     size = max(64, 2 * spec.min_input_size)
     model = tiny_model(name, include_top=False, input_shape=(size, size, spec.input_shape[-1]))
     assert model.feature_maps, f"{name} exposes no feature maps"
-    assert model.output.shape[-1] > 0
+    deepest = model.feature_maps[max(model.feature_maps)]
+    assert model.output is deepest, "without its top a backbone outputs its deepest feature map"
+    assert len(model.output.shape) == 4 and model.output.shape[-1] > 0
     for stride, tensor in model.feature_maps.items():
         assert stride in cvkit.FEATURE_STRIDES
         # "same" padding gives ceil(size / stride); paper layouts with unpadded convs

@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
+import tomllib
 import types
 
 import pytest
 
 import cvkit
 from cvkit.plugins import PluginManager
-from helpers import assert_user_error, run_cli, write_dist
+from helpers import ROOT, assert_user_error, run_cli, write_dist
 
-BUILTIN_ENTRY_POINTS = {
-    "densenet", "classification", "geometric", "color", "shapes", "digits",
-}
+
+def workspace_entry_points() -> dict[str, dict[str, tuple[str, str]]]:
+    """Per plugin package of the workspace, its ``cvkit`` entry points: name -> (distribution, module)."""
+    found = {}
+    for pyproject in sorted((ROOT / "plugins").glob("*/pyproject.toml")):
+        project = tomllib.loads(pyproject.read_text())["project"]
+        entry_points = project.get("entry-points", {}).get("cvkit", {})
+        found[pyproject.parent.name] = {name: (project["name"], module) for name, module in entry_points.items()}
+    return found
 
 
 def test_every_builtin_plugin_loads_through_entry_points():
+    packages = workspace_entry_points()
+    assert packages and all(packages.values()), f"a plugin package declares no cvkit entry point: {packages}"
+    expected = {name: target for entry_points in packages.values() for name, target in entry_points.items()}
     infos = {p.name: p for p in cvkit.list_plugins()}
-    assert BUILTIN_ENTRY_POINTS <= set(infos)
+    loaded = {name: (infos[name].distribution, infos[name].module) for name in expected if name in infos}
+    assert loaded == expected
     broken = {name: p.error for name, p in infos.items() if not p.ok}
     assert not broken
-    assert infos["densenet"].distribution == "cvkit-densenet"
 
 
 def test_registered_names_remember_their_package():

@@ -51,8 +51,9 @@ def test_run_directory_holds_config_metrics_and_checkpoints(tmp_path):
     state = json.loads((run / "checkpoints" / "state.json").read_text())
     assert state["epoch"] == 2 and (run / "checkpoints" / state["checkpoint"]).is_file()
     assert (run / "curves.png").stat().st_size > 1000
-    results = cvkit.evaluate(run)
+    results = cvkit.evaluate(run)  # the saved model alone reproduces the run's final scores
     assert set(results) >= {"accuracy", "loss"}
+    assert results == pytest.approx(json.loads((run / "metrics.json").read_text())["validation"], abs=1e-5)
 
 
 @pytest.mark.parametrize("arch,size", [("densenet", 32), ("zfnet", 64), ("alexnet", 96), ("inception_v3", 96)])
@@ -62,4 +63,55 @@ def test_default_training_size_fits_the_arch(arch, size):
 
     preflight(config)
     assert config.image_size == size
-    assert RunConfig(arch=arch, image_size=40).image_size == 40
+    explicit = RunConfig(arch=arch, image_size=40)
+    preflight(explicit)
+    assert explicit.image_size == 40  # a size the user gave is kept
+
+
+
+def _conv_policies(model) -> set[str]:
+    import keras
+
+    return {layer.dtype_policy.name for layer in model.layers if isinstance(layer, keras.layers.Conv2D)}
+
+
+def _mixed_policy() -> str:
+    import tensorflow as tf
+
+    return "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
+
+
+def test_mixed_precision_is_scoped_to_the_run(tmp_path, monkeypatch):
+    import keras
+
+    seen, fit = [], keras.Model.fit
+
+    def recording_fit(model, *args, **kwargs):
+        seen.append(_conv_policies(model))
+        return fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", recording_fit)
+    config = RunConfig(arch="densenet", dataset="shapes:32", epochs=1, batch_size=16, mixed_precision=True,
+                       backbone_params=TINY_DENSENET, out=str(tmp_path / "run"))
+    cvkit.train(config, verbose=0)
+    assert seen == [{_mixed_policy()}]  # the run computed in half precision
+    assert keras.mixed_precision.global_policy().name == "float32"  # and the process does not any more
+    later = cvkit.create_model("densenet", num_classes=3, input_shape=(32, 32, 3), **TINY_DENSENET)
+    assert {v.dtype for v in later.weights} == {"float32"} and _conv_policies(later) == {"float32"}
+
+
+def test_precision_policy_is_restored_after_an_error():
+    import keras
+
+    from cvkit.runtime import precision_policy
+
+    keras.mixed_precision.set_global_policy("float64")
+    try:
+        with pytest.raises(RuntimeError, match="inside"), precision_policy(True) as name:
+            assert keras.mixed_precision.global_policy().name == name == _mixed_policy()
+            raise RuntimeError("inside")
+        assert keras.mixed_precision.global_policy().name == "float64"
+        with precision_policy(False) as name:
+            assert keras.mixed_precision.global_policy().name == name == "float64"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

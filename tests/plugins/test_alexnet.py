@@ -19,13 +19,25 @@ def _layer(model, name):
     return next(layer for layer in model.layers if layer.name == name)
 
 
+def _normalised(model) -> list[tuple[str, str]]:
+    """(the LRN layer, the layer feeding it) for every local response normalisation."""
+    from cvkit_alexnet.layers import LocalResponseNormalization
+
+    layers = model.layers
+    return [(layer.name, layers[i - 1].name) for i, layer in enumerate(layers)
+            if isinstance(layer, LocalResponseNormalization)]
+
+
 def test_alexnet_groups_conv2_conv4_conv5_and_zfnet_does_not():
     alexnet = create_tiny_model("alexnet")
     assert [_layer(alexnet, f"conv{i}_conv").groups for i in range(1, 6)] == [1, 2, 1, 2, 2]
-    assert _layer(alexnet, "conv1_norm") is not None
+    # AlexNet normalises conv1 and conv2 before their pools, ZFNet after pool1 and pool2.
+    assert _normalised(alexnet) == [("conv1_norm", "conv1_act"), ("conv2_norm", "conv2_act")]
+    assert alexnet.get_layer("pool1").input is alexnet.get_layer("conv1_norm").output
     zfnet = create_tiny_model("zfnet")
     assert [_layer(zfnet, f"conv{i}_conv").groups for i in range(1, 6)] == [1] * 5
-    assert _layer(zfnet, "pool1_norm") is not None
+    assert _normalised(zfnet) == [("pool1_norm", "pool1"), ("pool2_norm", "pool2")]
+    assert _normalised(create_tiny_model("alexnet", lrn="none")) == []
 
 
 @pytest.mark.parametrize(("name", "size", "sizes"), [
@@ -62,7 +74,9 @@ def test_flatten_pooling_needs_the_paper_size():
         create_tiny_model("alexnet", classifier_pooling="flatten")
     with pytest.raises(cvkit.CvkitError, match="zfnet .* needs 224x224 input"):
         create_tiny_model("zfnet", classifier_pooling="flatten")
-    assert create_tiny_model("alexnet", classifier_pooling="flatten", include_top=False)
+    headless = create_tiny_model("alexnet", classifier_pooling="flatten", include_top=False)
+    assert headless.output.shape[1:] == (1, 1, 32)  # the last pool's map, at the smallest input
+    assert not [layer.name for layer in headless.layers if layer.name.startswith(("fc", "predictions"))]
 
 
 @pytest.mark.parametrize(("overrides", "match"), [

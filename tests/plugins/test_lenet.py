@@ -34,7 +34,10 @@ def test_feature_maps_are_the_pool_outputs():
 
 def test_builds_on_colour_images_and_its_smallest_input():
     assert cvkit.create_model("lenet5", num_classes=3, input_shape=(32, 32, 3)).output["probabilities"].shape[-1] == 3
-    assert cvkit.create_model("lenet5", num_classes=3, input_shape=(16, 16, 1))
+    smallest = cvkit.create_model("lenet5", num_classes=3, input_shape=(16, 16, 1))
+    # Two unpadded 5x5 convs and 2x2 pools leave one pixel: 16 -> 12 -> 6 -> 2 -> 1.
+    assert tuple(smallest.get_layer("pool2").output.shape[1:]) == (1, 1, 16)
+    assert cvkit.count_params(smallest)[0] == 156 + 2_416 + (16 + 1) * 120 + 121 * 84 + 85 * 3
 
 
 @pytest.mark.parametrize(("overrides", "match"), [

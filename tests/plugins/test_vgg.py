@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import cvkit
@@ -48,14 +49,20 @@ def test_flatten_pooling_needs_224():
     assert str(error.value) == message
     with pytest.raises(cvkit.CvkitError, match="^vgg19_bn with include_top"):
         create_tiny_model("vgg19_bn", classifier_pooling="flatten")
-    assert create_tiny_model("vgg16", classifier_pooling="flatten", include_top=False)
+    headless = create_tiny_model("vgg16", classifier_pooling="flatten", include_top=False)
+    assert headless.output.shape[1:] == (1, 1, 32)  # block5_pool at 32x32: no FC trunk to refuse it
+    assert not [layer.name for layer in headless.layers if layer.name.startswith(("fc", "predictions"))]
 
 
 def test_classifier_needs_a_fixed_input_size():
     tiny = dict(cvkit.get_backbone("vgg16").tiny)
     with pytest.raises(cvkit.CvkitError, match="vgg16 with include_top needs a fixed input size"):
         cvkit.create_model("vgg16", input_shape=(None, None, 3), **tiny)
-    assert cvkit.create_model("vgg16", input_shape=(None, None, 3), include_top=False, **tiny)
+    headless = cvkit.create_model("vgg16", input_shape=(None, None, 3), include_top=False, **tiny)
+    assert headless.output.shape[1:] == (None, None, 32)
+    for height, width in ((64, 48), (32, 32)):  # any size runs: a map at stride 32
+        out = headless.predict(np.zeros((1, height, width, 3), "float32"), verbose=0)
+        assert out.shape == (1, height // 32, width // 32, 32)
 
 
 @pytest.mark.parametrize(("overrides", "match"), [

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 
@@ -30,3 +32,32 @@ def import_keras() -> ModuleType:
         os.close(saved)
         os.close(devnull)
     return keras
+
+
+def _has_gpu(keras: ModuleType) -> bool:
+    if keras.backend.backend() == "tensorflow":
+        return bool(importlib.import_module("tensorflow").config.list_physical_devices("GPU"))
+    if keras.backend.backend() == "jax":
+        return any(device.platform == "gpu" for device in importlib.import_module("jax").devices())
+    return False
+
+
+@contextmanager
+def precision_policy(mixed: bool) -> Iterator[str]:
+    """Build and train in mixed precision inside the block; the previous policy comes back after.
+
+    Mixed means float16 compute on a GPU and bfloat16 on a CPU (which has no fast float16), with
+    float32 variables either way. Keras keeps the policy globally, so without the restore every
+    model built later in the process would be half precision too. Yields the policy's name.
+    """
+    keras = import_keras()
+    previous = keras.mixed_precision.global_policy()
+    if not mixed:
+        yield previous.name
+        return
+    name = "mixed_float16" if _has_gpu(keras) else "mixed_bfloat16"
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield name
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

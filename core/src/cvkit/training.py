@@ -160,6 +160,13 @@ def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
 def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
     """Train a model as ``config`` says and write its run directory. Returns the final metrics."""
     preflight(config)  # fail fast, before TensorFlow loads
+    from cvkit.runtime import precision_policy
+
+    with precision_policy(config.mixed_precision):  # restored after the run, even on error
+        return _train_in_policy(config, verbose)
+
+
+def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
     from cvkit.runtime import import_keras
 
     keras = import_keras()
@@ -168,10 +175,6 @@ def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
     from cvkit.fileio import write_atomic, write_text_atomic
 
     keras.utils.set_random_seed(config.seed)
-    if config.mixed_precision:
-        import tensorflow as tf
-
-        keras.mixed_precision.set_global_policy("mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16")
     prepared = prepare(config)
     model = prepared.model
     info = prepared.splits.info
