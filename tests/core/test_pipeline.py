@@ -34,3 +34,57 @@ def test_same_seed_gives_the_same_augmented_stream_with_parallel_maps():
     assert not np.allclose(first[0], first[1]), "epoch 2 repeated the augmentations of epoch 1"
     other = _augmented_epochs(seed=6, epochs=1)[0]
     assert not np.allclose(first[0], other), "seeds 5 and 6 gave the same augmentations"
+
+
+def _stages(ds):
+    """Every tf.data stage a data set is built from, itself first."""
+    stages, stack = [], [ds]
+    while stack:
+        stage = stack.pop()
+        stages.append(stage)
+        stack.extend(stage._inputs())
+    return stages
+
+
+def _training_datasets(train, num_train):
+    """``training.make_datasets`` over a train split that says it holds ``num_train`` examples."""
+    import cvkit
+    from cvkit.config import RunConfig
+    from cvkit.data import DatasetInfo, DatasetSplits
+    from cvkit.head import TaskSpec
+    from cvkit.training import Prepared, make_datasets
+
+    classes = ("a", "b")
+    info = DatasetInfo(name="test", class_names=classes, image_shape=(SIZE, SIZE, 3), num_train=num_train, num_validation=4)
+    splits = DatasetSplits(train=train, validation=train.take(4), info=info)
+    prepared = Prepared(RunConfig(image_size=SIZE, batch_size=BATCH), cvkit.get_registries().heads.get("classification"),
+                        TaskSpec("classification", len(classes), classes), splits, None, {})
+    return make_datasets(prepared, ["output"])
+
+
+def _split(count):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensors({k: v[0] for k, v in _copies(1).items()}).repeat(count)
+
+
+def _stage(stages, name):
+    return next((stage for stage in stages if type(stage).__name__ == name), None)
+
+
+def test_cache_and_shuffle_buffer_keep_to_the_memory_budget():
+    from cvkit.engine import MEMORY_CACHE_BYTES, SHUFFLE_BUFFER_CAP
+
+    count = MEMORY_CACHE_BYTES // (SIZE * SIZE * 3) + 1  # decoded, one example more than the budget
+    train, validation = _training_datasets(_split(count), count)
+    stages = _stages(train)
+    assert _stage(stages, "CacheDataset") is None, f"a {count}-example split is cached in memory"
+    assert 0 < int(_stage(stages, "_ShuffleDataset")._buffer_size) <= SHUFFLE_BUFFER_CAP
+    assert _stage(_stages(validation), "CacheDataset") is not None  # its 4 examples fit
+
+    train, _ = _training_datasets(_split(100), 100)
+    stages = _stages(train)
+    assert _stage(stages, "CacheDataset") is not None
+    assert int(_stage(stages, "_ShuffleDataset")._buffer_size) == 100  # the whole split
+    images, _ = next(iter(train))
+    assert images.shape == (BATCH, SIZE, SIZE, 3)
