@@ -14,14 +14,14 @@ def _copies(count, seed=0):
     return {"images": np.repeat(image[None], count, axis=0), "labels": np.zeros(count, "int32")}
 
 
-def _augmented_epochs(seed, epochs=2, count=48):
+def _augmented_epochs(seed, epochs=2, count=48, augmentations=("flip", "crop", "jitter")):
     """The augmented images of each epoch of a freshly built training pipeline, in order."""
     import tensorflow as tf
 
     from cvkit.augment import build_augmentation
     from cvkit.engine import make_pipeline
 
-    augment = build_augmentation(["flip", "crop", "jitter"], image_size=(SIZE, SIZE), channels=3, seed=seed)
+    augment = build_augmentation(list(augmentations), image_size=(SIZE, SIZE), channels=3, seed=seed)
     pipeline = make_pipeline(tf.data.Dataset.from_tensor_slices(_copies(count)), batch_size=BATCH,
                              to_xy=lambda batch: batch["images"], augment=augment, shuffle=True, seed=seed)
     return [np.concatenate(list(pipeline.as_numpy_iterator())) for _ in range(epochs)]
@@ -88,3 +88,52 @@ def test_cache_and_shuffle_buffer_keep_to_the_memory_budget():
     assert int(_stage(stages, "_ShuffleDataset")._buffer_size) == 100  # the whole split
     images, _ = next(iter(train))
     assert images.shape == (BATCH, SIZE, SIZE, 3)
+
+
+def _third_party_augmentations():
+    """A plugin with a plain function taking ``seed=`` and a Keras layer holding a SeedGenerator."""
+    import types
+
+    import keras
+    import tensorflow as tf
+
+    import cvkit
+
+    def noise(batch, training=True, seed=None):
+        shape = (tf.shape(batch["images"])[0], 1, 1, 1)
+        shift = tf.random.stateless_uniform(shape, seed, 0.0, 40.0)
+        return {**batch, "images": batch["images"] + shift}
+
+    class Dim(keras.layers.Layer):  # keras' documented idiom for a random layer
+        def __init__(self, seed):
+            super().__init__()
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+        def call(self, batch, training=False):
+            shape = (keras.ops.shape(batch["images"])[0], 1, 1, 1)
+            return {**batch, "images": batch["images"] * keras.random.uniform(shape, 0.5, 1.0, seed=self.seed_generator)}
+
+    plugin = types.SimpleNamespace()
+
+    @cvkit.hookimpl
+    def register_augmentations(register):
+        register("test_noise", build=lambda **_: noise, family="test")
+        register("test_dim", build=lambda *, seed, **_: Dim(seed), family="test")
+
+    plugin.register_augmentations = register_augmentations
+    return plugin
+
+
+def test_third_party_augmentations_draw_from_the_batch_seed():
+    from cvkit.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    manager.register(_third_party_augmentations(), name="third-party-test")
+    try:
+        runs = [_augmented_epochs(seed=5, augmentations=["test_noise", "test_dim"]) for _ in range(2)]
+    finally:
+        manager.unregister("third-party-test")
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    assert len({image.tobytes() for image in runs[0][0][:BATCH]}) == BATCH  # a draw per sample
+    assert not np.allclose(runs[0][0], runs[0][1])
