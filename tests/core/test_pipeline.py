@@ -55,10 +55,12 @@ def _training_datasets(train, num_train):
     from cvkit.training import Prepared, make_datasets
 
     classes = ("a", "b")
-    info = DatasetInfo(name="test", class_names=classes, image_shape=(SIZE, SIZE, 3), num_train=num_train, num_validation=4)
+    info = DatasetInfo(name="test", class_names=classes, image_shape=(SIZE, SIZE, 3),
+                       num_train=num_train, num_validation=4)
     splits = DatasetSplits(train=train, validation=train.take(4), info=info)
-    prepared = Prepared(RunConfig(image_size=SIZE, batch_size=BATCH), cvkit.get_registries().heads.get("classification"),
-                        TaskSpec("classification", len(classes), classes), splits, None, {})
+    head = cvkit.get_registries().heads.get("classification")
+    task = TaskSpec("classification", len(classes), classes)
+    prepared = Prepared(RunConfig(image_size=SIZE, batch_size=BATCH), head, task, splits, None, {})
     return make_datasets(prepared, ["output"])
 
 
@@ -111,7 +113,8 @@ def _third_party_augmentations():
 
         def call(self, batch, training=False):
             shape = (keras.ops.shape(batch["images"])[0], 1, 1, 1)
-            return {**batch, "images": batch["images"] * keras.random.uniform(shape, 0.5, 1.0, seed=self.seed_generator)}
+            factor = keras.random.uniform(shape, 0.5, 1.0, seed=self.seed_generator)
+            return {**batch, "images": batch["images"] * factor}
 
     plugin = types.SimpleNamespace()
 

@@ -61,8 +61,8 @@ class _RandomCrop(keras.layers.RandomCrop):
         cols = np_.broadcast_to(cols[:, None, :, None], (shape[0], self.height, self.width, shape[3]))
         return np_.take_along_axis(images, cols, axis=2)
 
-    def transform_segmentation_masks(self, segmentation_masks: Any, transformation: Any, training: bool = True) -> Any:
-        return self.transform_images(segmentation_masks, transformation, training)
+    def transform_segmentation_masks(self, masks: Any, transformation: Any, training: bool = True) -> Any:
+        return self.transform_images(masks, transformation, training)
 
     def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
         if not training:
