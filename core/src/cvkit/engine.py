@@ -53,8 +53,9 @@ def make_pipeline(ds: Any, *, batch_size: int, to_xy: Any, augment: Any = None, 
     """
     import tensorflow as tf
 
-    if num_examples is None and int(ds.cardinality()) >= 0:
-        num_examples = int(ds.cardinality())
+    if num_examples is None:
+        count = int(ds.cardinality())  # negative: unknown or infinite
+        num_examples = count if count >= 0 else None
     one_example = example_bytes(ds.element_spec)
     if one_example and num_examples is not None and one_example * num_examples <= MEMORY_CACHE_BYTES:
         ds = ds.cache()
