@@ -1,6 +1,9 @@
 """Every registered augmentation keeps boxes and masks on the image, in the tf.data pipeline.
 
-Parametrised over the registry: a new augmentation plugin is checked the moment it registers.
+The examples go through the training pipeline itself (``make_pipeline`` mapping
+``build_augmentation``'s function over batches on parallel threads), so each sample of a batch
+is checked with its own random draw. Parametrised over the registry: a new augmentation plugin
+is checked the moment it registers.
 """
 
 from __future__ import annotations
@@ -11,42 +14,45 @@ import pytest
 import cvkit
 
 SIZE = 32
+BATCH = 8
 AUGMENTATIONS = cvkit.list_augmentations()
 
 
-def _batch(count=8, seed=0):
-    """Shapes whose image channel 0 is the mask itself (255 on the object), with their boxes."""
+def _examples(count=8, seed=0):
+    """Shapes whose image channel 0 is the mask itself (255 on the object), with their boxes.
+
+    ``count`` different shapes, then a batch of copies of the first: the copies must come out
+    moved differently, since every sample draws its own augmentation.
+    """
     from cvkit_data_shapes.generate import generate
 
     images, labels, boxes, masks = generate(count, seed=seed, size=SIZE)
     images[..., 0] = np.where(masks > 0, 255, 0)
+    order = np.concatenate([np.arange(count), np.zeros(BATCH, int)])
     return {
-        "images": images.astype("float32"),
-        "labels": labels,
-        "bounding_boxes": {"boxes": boxes[:, None, :], "labels": labels[:, None]},
-        "segmentation_masks": masks[..., None].astype("int32"),
+        "images": images[order].astype("float32"),
+        "labels": labels[order],
+        "bounding_boxes": {"boxes": boxes[order, None, :], "labels": labels[order, None]},
+        "segmentation_masks": masks[order, ..., None].astype("int32"),
     }
 
 
-def _augment(name, batch, nearest_images=False, seed=3):
-    """Run ``name`` as the pipeline does (layers in order, on a batch dict, in a tf.data map)."""
+def _augment(name, examples, nearest_images=False, seed=3):
+    """Run ``name`` as training does: batched, on parallel map calls, a seed per batch."""
     import tensorflow as tf
 
-    spec = cvkit.get_registries().augmentations.get(name)
-    built = spec.load()(image_size=(SIZE, SIZE), channels=3, seed=seed, **spec.defaults)
-    layers = list(built) if isinstance(built, list | tuple) else [built]
+    from cvkit.augment import build_augmentation
+    from cvkit.engine import make_pipeline
+
+    augment = build_augmentation([name], image_size=(SIZE, SIZE), channels=3, seed=seed)
     if nearest_images:  # resample the image like the mask, so the two must agree pixel for pixel
-        for layer in layers:
+        for layer in augment.layers:
             if hasattr(layer, "interpolation"):
                 layer.interpolation = "nearest"
-
-    def augment(data):
-        for layer in layers:
-            data = layer(data, training=True)
-        return data
-
-    ds = tf.data.Dataset.from_tensors(batch).map(augment)
-    return next(iter(ds.as_numpy_iterator()))
+    pipeline = make_pipeline(tf.data.Dataset.from_tensor_slices(examples), batch_size=BATCH,
+                             to_xy=lambda batch: batch, augment=augment, seed=seed)
+    batches = list(pipeline.as_numpy_iterator())
+    return tf.nest.map_structure(lambda *parts: np.concatenate(parts), *batches)
 
 
 def _tight_boxes(masks):
@@ -64,11 +70,13 @@ def _geometric(name):
 
 @pytest.mark.parametrize("name", AUGMENTATIONS)
 def test_image_box_and_mask_stay_aligned(name):
-    batch = _batch()
+    batch = _examples()
     out = _augment(name, batch, nearest_images=True)
     masks, images, boxes = out["segmentation_masks"], out["images"], out["bounding_boxes"]["boxes"][:, 0]
     # the mask moved exactly as the image did
     np.testing.assert_array_equal(images[..., 0] > 127, masks[..., 0] > 0)
+    copies = images[-BATCH:]
+    assert any(not np.array_equal(copies[0], other) for other in copies[1:]), f"{name} drew once per batch"
     if not _geometric(name):
         np.testing.assert_array_equal(masks, batch["segmentation_masks"])
         np.testing.assert_array_equal(boxes, batch["bounding_boxes"]["boxes"][:, 0])
@@ -87,7 +95,7 @@ def test_image_box_and_mask_stay_aligned(name):
 
 @pytest.mark.parametrize("name", [n for n in AUGMENTATIONS if _geometric(n)])
 def test_masks_are_resampled_by_nearest_neighbour(name):
-    batch = _batch()
+    batch = _examples()
     masks = _augment(name, batch)["segmentation_masks"]
     for original, moved in zip(batch["segmentation_masks"], masks):
         assert set(np.unique(moved)) <= set(np.unique(original)), f"{name} made new class ids"

@@ -91,6 +91,31 @@ def test_tfds_prepared_set_loads_offline(tmp_path):
     assert example["images"].shape == (32, 32, 1)
 
 
+def test_tfds_records_become_examples_on_parallel_threads_in_order(tmp_path):
+    import tensorflow as tf
+
+    from cvkit.testing import fake_prepared_tfds
+
+    sources = {}
+
+    def as_dataset(self, split, **kwargs):  # a method: mock_data patches it onto the builder
+        count = 12 if str(split) == "train" else 4
+        ds = tf.data.Dataset.range(count).map(
+            lambda i: {"image": tf.fill((28, 28, 1), tf.cast(i, tf.uint8)), "label": i % 10})
+        sources[str(split)] = ds
+        return ds
+
+    with fake_prepared_tfds("mnist", str(tmp_path), splits={"train": 12, "test": 4}, as_dataset_fn=as_dataset):
+        splits = load_splits(RunConfig(dataset="tfds:mnist", data_dir=str(tmp_path)), "classification", 32)
+        labels = [int(ex["labels"]) for ex in splits.train]
+    assert labels == [i % 10 for i in range(12)]  # in the order TFDS reads them
+    stages, stage = [], splits.train
+    while stage is not sources["train"]:  # cvkit's stages, down to what TFDS returned
+        stages.append(type(stage).__name__)
+        (stage,) = stage._inputs()
+    assert "_ParallelMapDataset" in stages and "_MapDataset" not in stages, stages
+
+
 def test_dataset_that_takes_no_argument():
     with pytest.raises(CvkitError, match="takes no argument"):
         cvkit.train(RunConfig(dataset="digits:extra"))

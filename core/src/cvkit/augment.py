@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from cvkit.backbone import check_params
@@ -53,8 +55,13 @@ def parse_augmentation(text: str) -> tuple[str, dict[str, Any]]:
 
 def build_augmentation(
     augmentations: list[str] | list[dict], *, image_size: tuple[int, int], channels: int, seed: int | None
-) -> Callable[[dict], dict] | None:
-    """One function applying every augmentation in order to a batch dict (None when empty)."""
+) -> Callable[[dict, Any], dict] | None:
+    """One function ``apply(batch, batch_seed)`` running every augmentation in order (None when empty).
+
+    ``batch_seed`` is a shape-(2,) integer tensor, a different one for every batch of every epoch
+    (see :func:`cvkit.engine.make_pipeline`). Every random draw of the augmentations is derived
+    from it with stateless ops, so parallel map calls give the same batches in every run.
+    """
     registry = get_registries().augmentations
     layers: list[Any] = []
     for i, item in enumerate(augmentations):
@@ -69,13 +76,82 @@ def build_augmentation(
         layers.extend(built if isinstance(built, list | tuple) else [built])
     if not layers:
         return None
+    takes_seed = [_takes_seed(layer) for layer in layers]
 
-    def apply(batch: dict) -> dict:
-        for layer in layers:
-            batch = layer(batch, training=True)
+    def apply(batch: dict, batch_seed: Any) -> dict:
+        draws = StatelessDraws(batch_seed)
+        for layer, seeded in zip(layers, takes_seed):
+            if seeded:
+                batch = layer(batch, training=True, seed=draws.next())
+            else:
+                with draws.feeding(layer):
+                    batch = layer(batch, training=True)
         return batch
 
+    apply.layers = layers  # the built layers in order, for inspection
     return apply
+
+
+class StatelessDraws:
+    """Seeds for the random draws of one batch: its seed folded with the number of the draw.
+
+    Keras layers keep their random state in a ``SeedGenerator`` variable that parallel map calls
+    advance in whatever order the threads run; :meth:`feeding` points a layer's generators here
+    instead while the map function is traced, so each draw depends on the batch seed alone.
+    """
+
+    def __init__(self, batch_seed: Any):
+        self.batch_seed, self.count = batch_seed, 0
+
+    def next(self, ordered: bool = True) -> Any:
+        import tensorflow as tf
+
+        self.count += 1
+        return tf.random.experimental.stateless_fold_in(self.batch_seed, self.count)
+
+    @contextlib.contextmanager
+    def feeding(self, layer: Any) -> Iterator[None]:
+        generators = _seed_generators(layer)
+        for generator in generators:
+            generator.next = self.next  # an instance attribute shadows SeedGenerator.next
+        try:
+            yield
+        finally:
+            for generator in generators:
+                del generator.next
+
+
+def _seed_generators(root: Any) -> list[Any]:
+    """Every keras ``SeedGenerator`` a layer or its sub-layers hold (in attributes, lists, dicts)."""
+    import keras
+
+    found, seen, stack = [], set(), [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, keras.random.SeedGenerator):
+            found.append(obj)
+        elif isinstance(obj, keras.Layer):
+            stack.extend(vars(obj).values())
+        elif isinstance(obj, list | tuple):
+            stack.extend(obj)
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+    return found
+
+
+def _takes_seed(augmentation: Any) -> bool:
+    """Whether a plain callable (not a Keras layer) takes the batch's seed as ``seed=``."""
+    import keras
+
+    if isinstance(augmentation, keras.Layer):
+        return False
+    try:
+        return "seed" in inspect.signature(augmentation).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def validate_augmentations(augmentations: list[str] | list[dict]) -> None:

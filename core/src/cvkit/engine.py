@@ -16,19 +16,59 @@ CHECKPOINT_DIR = "checkpoints"
 STATE_FILE = "state.json"
 
 
-def make_pipeline(ds: Any, *, batch_size: int, to_xy: Any, augment: Any = None,
-                  shuffle_buffer: int | None = None, seed: int = 0) -> Any:
-    """Batch, augment on parallel CPU threads, map to (images, targets) and prefetch."""
+# A split is cached in memory only when its decoded examples fit in this many bytes; a larger
+# one is read again each epoch (TFDS decodes in parallel) rather than exhausting memory.
+MEMORY_CACHE_BYTES = 1 << 30
+SHUFFLE_BUFFER_CAP = 10_000  # examples
+SHUFFLE_BUFFER_BYTES = 256 << 20
+
+
+def example_bytes(element_spec: Any) -> int | None:
+    """The bytes one example of a data set takes once decoded (None when a size is dynamic)."""
     import tensorflow as tf
 
-    ds = ds.cache()
-    if shuffle_buffer:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    total = 0
+    for spec in tf.nest.flatten(element_spec):
+        count = spec.shape.num_elements()
+        if count is None:
+            return None
+        total += count * spec.dtype.size
+    return total
+
+
+def shuffle_buffer_size(num_examples: int | None, one_example: int | None) -> int:
+    """Examples in the shuffle buffer: the whole split when small, capped in count and in bytes."""
+    size = min(num_examples or SHUFFLE_BUFFER_CAP, SHUFFLE_BUFFER_CAP)
+    if one_example:
+        size = min(size, max(1, SHUFFLE_BUFFER_BYTES // one_example))
+    return size
+
+
+def make_pipeline(ds: Any, *, batch_size: int, to_xy: Any, augment: Any = None, shuffle: bool = False,
+                  seed: int = 0, num_examples: int | None = None) -> Any:
+    """Cache (when it fits in memory), shuffle, batch, augment on parallel threads, map to (x, y), prefetch.
+
+    ``augment(batch, batch_seed)`` gets a stateless seed per batch, drawn from ``seed`` and new
+    every epoch, so runs with the same seed see the same augmented batches in any thread order.
+    """
+    import tensorflow as tf
+
+    if num_examples is None:
+        count = int(ds.cardinality())  # negative: unknown or infinite
+        num_examples = count if count >= 0 else None
+    one_example = example_bytes(ds.element_spec)
+    if one_example and num_examples is not None and one_example * num_examples <= MEMORY_CACHE_BYTES:
+        ds = ds.cache()
+    if shuffle:
+        buffer = shuffle_buffer_size(num_examples, one_example)
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    ds = ds.map(lambda b: {**b, "images": tf.cast(b["images"], tf.float32)}, num_parallel_calls=tf.data.AUTOTUNE)
+    parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(lambda b: {**b, "images": tf.cast(b["images"], tf.float32)}, **parallel)
     if augment is not None:
-        ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE)
+        batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip(ds, batch_seeds).map(augment, **parallel)
+    ds = ds.map(to_xy, **parallel)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

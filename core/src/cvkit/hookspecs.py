@@ -79,9 +79,15 @@ def register_augmentations(register: Callable[..., None]) -> None:
     a callable, or a list of callables applied in order (typically Keras preprocessing layers),
     that maps a batch dict with ``"images"`` (float, 0 to 255) and
     optionally ``"labels"``, ``"bounding_boxes"`` (``{"boxes", "labels"}``, format
-    ``rel_xyxy``) and ``"segmentation_masks"`` to a dict of the same keys. Geometric
-    augmentations must move boxes and masks with the image. Called once, when the registries are
-    first needed.
+    ``rel_xyxy``) and ``"segmentation_masks"`` to a dict of the same keys, called as
+    ``layer(batch, training=True)``. It gets whole batches, so it must draw per sample (a crop,
+    flip or colour for each image, not one for the batch). Its randomness comes from a seed per
+    batch, new every epoch, so a run repeats under the same ``--seed`` on parallel threads: while
+    cvkit calls a Keras layer, every ``keras.random.SeedGenerator`` the layer holds hands out
+    stateless seeds derived from it; a callable that is not a Keras layer and takes a ``seed``
+    argument is called as ``fn(batch, training=True, seed=seed)``, ``seed`` being a shape-(2,)
+    int tensor for ``tf.random.stateless_*`` ops. Geometric augmentations must move boxes and
+    masks with the image. Called once, when the registries are first needed.
     """
 
 

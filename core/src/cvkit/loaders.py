@@ -475,10 +475,13 @@ def load_tfds(*, argument: str, task: str, image_size: int | None, seed: int, da
         return record
 
     def make(ds: Any) -> Any:
-        ds = ds.map(flat)
+        # one parallel map (order kept) from record to resized example: a sequential stage here
+        # would run every record through one thread, however many TFDS decodes with
+        ds = ds.map(lambda ex: to_example(flat(ex), image_size), num_parallel_calls=tf.data.AUTOTUNE,
+                    deterministic=True)
         if task == "localization":
-            ds = ds.filter(lambda r: _valid_boxes(r["boxes"])[0])
-        return ds.map(lambda r: to_example(r, image_size), num_parallel_calls=tf.data.AUTOTUNE)
+            ds = ds.filter(lambda r: _valid_boxes(r["bounding_boxes"]["boxes"])[0])
+        return ds
 
     train, validation = make(train), make(validation)
     if limit:

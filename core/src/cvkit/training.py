@@ -131,9 +131,11 @@ def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True) 
     size = (config.image_size, config.image_size)
     channels = prepared.splits.info.image_shape[-1]
     augmenter = build_augmentation(config.augmentations, image_size=size, channels=channels, seed=config.seed) if augment else None
+    info = prepared.splits.info
     train = make_pipeline(prepared.splits.train, batch_size=config.batch_size, to_xy=to_xy, augment=augmenter,
-                          shuffle_buffer=prepared.splits.info.num_train or 10_000, seed=config.seed)
-    validation = make_pipeline(prepared.splits.validation, batch_size=config.batch_size, to_xy=to_xy)
+                          shuffle=True, seed=config.seed, num_examples=info.num_train)
+    validation = make_pipeline(prepared.splits.validation, batch_size=config.batch_size, to_xy=to_xy,
+                               num_examples=info.num_validation)
     return train, validation
 
 

@@ -25,27 +25,56 @@ def _to_pixels(boxes: Any, height: Any, width: Any) -> Any:
 
 
 class _RandomCrop(keras.layers.RandomCrop):
-    """keras' RandomCrop with a correct box transform.
+    """keras' RandomCrop drawing an offset per sample, with a correct box transform.
 
-    Keras 3.15 converts relative boxes with the crop size instead of the input size and
-    subtracts the vertical offset from x; here boxes are shifted by the crop's offset in pixels.
+    Keras 3.15 draws one offset for the whole batch, converts relative boxes with the crop size
+    instead of the input size and subtracts the vertical offset from x. Here every sample gets
+    its own offset and boxes are shifted by it in pixels. Channels-last batches only.
     """
 
     def __init__(self, height: int, width: int, *, input_size: tuple[int, int], **kwargs: Any):
-        super().__init__(height, width, **kwargs)
+        super().__init__(height, width, data_format="channels_last", **kwargs)
         self.input_size = input_size
+
+    def get_random_transformation(self, data: Any, training: bool = True, seed: Any = None) -> Any:
+        images = data["images"] if isinstance(data, dict) else data
+        shape = self.backend.shape(images)
+        batch = shape[0] if len(shape) == 4 else 1
+        if seed is None:
+            seed = self._get_seed_generator(self.backend._backend)
+        starts = []
+        for size, crop in zip(self.input_size, (self.height, self.width)):
+            draw = self.backend.random.uniform((batch,), 0.0, float(size - crop + 1), seed=seed)
+            starts.append(self.backend.numpy.minimum(self.backend.cast(draw, "int32"), size - crop))
+        return tuple(starts)  # (top, left), one of each per sample
+
+    def transform_images(self, images: Any, transformation: Any, training: bool = True) -> Any:
+        if not training:
+            return images
+        np_ = self.backend.numpy
+        top, left = transformation
+        shape = self.backend.shape(images)
+        rows = top[:, None] + np_.arange(self.height, dtype="int32")  # (batch, crop height)
+        cols = left[:, None] + np_.arange(self.width, dtype="int32")
+        rows = np_.broadcast_to(rows[:, :, None, None], (shape[0], self.height, shape[2], shape[3]))
+        images = np_.take_along_axis(images, rows, axis=1)
+        cols = np_.broadcast_to(cols[:, None, :, None], (shape[0], self.height, self.width, shape[3]))
+        return np_.take_along_axis(images, cols, axis=2)
+
+    def transform_segmentation_masks(self, masks: Any, transformation: Any, training: bool = True) -> Any:
+        return self.transform_images(masks, transformation, training)
 
     def transform_bounding_boxes(self, bounding_boxes: dict, transformation: Any, training: bool = True) -> dict:
         if not training:
             return bounding_boxes
-        from keras import ops
         from keras.utils import bounding_boxes as bb
 
+        np_ = self.backend.numpy
         boxes = _to_pixels(bounding_boxes["boxes"], *self.input_size)
-        top, left = (ops.cast(v, boxes.dtype) for v in transformation)
-        boxes = boxes - ops.stack([left, top, left, top])
-        limit = ops.convert_to_tensor([self.width, self.height, self.width, self.height], boxes.dtype)
-        boxes = ops.clip(boxes, 0.0, limit)
+        top, left = (self.backend.cast(v, boxes.dtype) for v in transformation)
+        boxes = boxes - np_.stack([left, top, left, top], axis=-1)[:, None, :]
+        limit = self.backend.convert_to_tensor([self.width, self.height, self.width, self.height], boxes.dtype)
+        boxes = np_.clip(boxes, 0.0, limit)
         boxes = bb.convert_format(boxes, source="xyxy", target=BOX_FORMAT, height=self.height, width=self.width)
         return {**bounding_boxes, "boxes": boxes}
 
