@@ -173,8 +173,7 @@ def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
 
     keras = import_keras()
 
-    from cvkit.engine import AtomicCheckpoint, make_optimizer, plot_curves
-    from cvkit.fileio import write_atomic, write_text_atomic
+    from cvkit.engine import make_optimizer
 
     keras.utils.set_random_seed(config.seed)
     prepared = prepare(config)
@@ -197,38 +196,8 @@ def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
             "num_train": info.num_train, "num_validation": info.num_validation,
             "input_shape": list(model.input_shape[1:]),
         })
-        checkpoint = AtomicCheckpoint(run_dir)
-        callbacks = [
-            keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV)),
-            keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
-            checkpoint,
-        ]
-        if config.schedule == "plateau":
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.1, patience=max(1, (config.early_stopping_patience or 10) // 2)))
-        if config.early_stopping_patience:
-            callbacks.append(keras.callbacks.EarlyStopping(patience=config.early_stopping_patience, restore_best_weights=True))
-        if verbose is None:
-            verbose = 1 if sys.stdout.isatty() else 2
-        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose,
-                  shuffle=False)  # the pipeline shuffles
-        if checkpoint.nan_epoch is not None:
-            kept = sorted((run_dir / "checkpoints").glob("epoch-*.keras"))
-            raise NonFiniteLossError(
-                f"the loss became NaN in epoch {max(checkpoint.nan_epoch, 1)}; training stopped"
-                + (f" and the last good checkpoint is {kept[-1]}" if kept else "")
-                + "; lower --lr or add gradient clipping (clipnorm)"
-            )
-        final = inference_model(model, prepared.training_overrides)
-        final_outputs = outputs
-        if final is not model:  # fewer outputs, so fewer targets
-            final_outputs = compile_model(final, prepared.head, prepared.task, config.head_params, "adam")
-        plain_train_ds, val_ds = make_datasets(prepared, final_outputs, augment=False)
-        recalibrate_batch_norm(final, (images for images, _ in plain_train_ds), config.bn_recalibration_batches)
-        results = final.evaluate(val_ds, verbose=0, return_dict=True)
-        results = {k: float(v) for k, v in results.items()}
-        write_atomic(run_dir / MODEL_FILE, lambda tmp: final.save(tmp))
-        write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": results}, indent=2) + "\n")
-        plot_curves(run_dir / METRICS_CSV, run_dir / CURVES_PNG)
+        _fit(prepared, train_ds, val_ds, run_dir, verbose)
+        results = _finish(prepared, outputs, run_dir)
     except NonFiniteLossError:
         raise  # keep the run directory and its last good checkpoint
     except CvkitError:
@@ -240,6 +209,54 @@ def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
             tmp.unlink(missing_ok=True)
         raise
     return {"run_dir": str(run_dir), "validation": results}
+
+
+def _fit(prepared: Prepared, train_ds: Any, val_ds: Any, run_dir: Path, verbose: int | None) -> None:
+    """``model.fit`` with the run's callbacks; a NaN loss stops it with a clear error."""
+    import keras
+
+    from cvkit.engine import AtomicCheckpoint
+
+    config = prepared.config
+    checkpoint = AtomicCheckpoint(run_dir)
+    callbacks = [
+        keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV)),
+        keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
+        checkpoint,
+    ]
+    if config.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.1, patience=max(1, (config.early_stopping_patience or 10) // 2)))
+    if config.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(patience=config.early_stopping_patience, restore_best_weights=True))
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    prepared.model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
+                       verbose=verbose, shuffle=False)  # the pipeline shuffles
+    if checkpoint.nan_epoch is not None:
+        kept = sorted((run_dir / "checkpoints").glob("epoch-*.keras"))
+        raise NonFiniteLossError(
+            f"the loss became NaN in epoch {max(checkpoint.nan_epoch, 1)}; training stopped"
+            + (f" and the last good checkpoint is {kept[-1]}" if kept else "")
+            + "; lower --lr or add gradient clipping (clipnorm)"
+        )
+
+
+def _finish(prepared: Prepared, outputs: list[str], run_dir: Path) -> dict[str, float]:
+    """The inference model, its BN statistics recalibrated, evaluated and saved with the curves."""
+    from cvkit.engine import plot_curves
+    from cvkit.fileio import write_atomic, write_text_atomic
+
+    config = prepared.config
+    final = inference_model(prepared.model, prepared.training_overrides)
+    if final is not prepared.model:  # fewer outputs, so fewer targets
+        outputs = compile_model(final, prepared.head, prepared.task, config.head_params, "adam")
+    plain_train_ds, val_ds = make_datasets(prepared, outputs, augment=False)
+    recalibrate_batch_norm(final, (images for images, _ in plain_train_ds), config.bn_recalibration_batches)
+    results = {k: float(v) for k, v in final.evaluate(val_ds, verbose=0, return_dict=True).items()}
+    write_atomic(run_dir / MODEL_FILE, lambda tmp: final.save(tmp))
+    write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": results}, indent=2) + "\n")
+    plot_curves(run_dir / METRICS_CSV, run_dir / CURVES_PNG)
+    return results
 
 
 def _discard(run_dir: Path, created: bool) -> None:
