@@ -158,3 +158,28 @@ def test_weight_decay_skips_batch_norm_and_bias_variables(optimizer):
     after = {v.path: np.array(v) for v in model.trainable_variables}
     decayed = {path for path in before if not np.allclose(before[path], after[path])}
     assert decayed == {model.get_layer("conv").kernel.path}, decayed
+
+
+def test_statistics_are_recalibrated_before_each_validation():
+    """With Keras' slow momentum, three steps leave the moving mean near 0; the callback sets it."""
+    import keras
+
+    from cvkit.engine import RecalibrateBeforeValidation
+
+    inputs = keras.Input((4, 4, 1))
+    x = keras.layers.BatchNormalization(momentum=0.99, name="bn")(inputs)
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inputs, outputs)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    images = np.random.default_rng(0).normal(5.0, 1.0, (24, 4, 4, 1)).astype("float32")
+    labels = np.zeros(24, "int32")
+    image_batches = [images[i:i + 8] for i in range(0, 24, 8)]
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_test_batch_begin(self, batch, logs=None):
+            seen.append(float(np.asarray(self.model.get_layer("bn").moving_mean)[0]))
+
+    model.fit(images, labels, batch_size=8, epochs=1, validation_data=(images, labels), verbose=0,
+              callbacks=[RecalibrateBeforeValidation(image_batches, batches=8), Record()])
+    assert seen and seen[0] == pytest.approx(images.mean(), abs=0.05)

@@ -37,55 +37,67 @@ def set_batch_norm_momentum(model: Any, momentum: float) -> int:
     return len(layers)
 
 
-def _training_forward(model: Any) -> Any:
-    """``model(images, training=True)`` compiled where the backend allows, for its BN updates."""
-    import keras
+class BatchNormRecalibrator:
+    """Sets every BN layer's moving statistics to its mean batch statistics over some batches.
 
-    def forward(images: Any) -> None:
-        model(images, training=True)
+    With momentum 0 each forward pass in training mode leaves one batch's statistics in the
+    moving variables; their average is written back at the end and the momenta restored. The
+    compiled forward pass is traced once (with momentum 0) and reused, so recalibrating before
+    every validation costs only the forward passes.
+    """
 
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+    def __init__(self, model: Any):
+        self.model = model
+        self.layers = batch_norm_layers(model)
+        self._forward: Any = None
 
-        return tf.function(forward, reduce_retracing=True)
-    return forward  # eager: the variable updates stay visible outside a trace
+    def _compiled_forward(self) -> Any:
+        import keras
+
+        def forward(images: Any) -> None:
+            self.model(images, training=True)
+
+        if self._forward is None:
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                self._forward = tf.function(forward, reduce_retracing=True)
+            else:
+                self._forward = forward  # eager: the variable updates stay visible outside a trace
+        return self._forward
+
+    def __call__(self, images: Iterable[Any], max_batches: int = DEFAULT_RECALIBRATION_BATCHES) -> int:
+        """Recalibrate on up to ``max_batches`` of ``images`` (input batches, unaugmented
+        training data). Returns the batches used; with none (no BN, no data) nothing changes."""
+        import numpy as np
+
+        if not self.layers or max_batches < 1:
+            return 0
+        momenta = [layer.momentum for layer in self.layers]
+        before = [(np.array(layer.moving_mean), np.array(layer.moving_variance)) for layer in self.layers]
+        sums = [(np.zeros_like(mean, dtype="float64"), np.zeros_like(var, dtype="float64")) for mean, var in before]
+        count = 0
+        try:
+            for layer in self.layers:
+                layer.momentum = 0.0
+            forward = self._compiled_forward()
+            for batch in images:
+                forward(batch)
+                for (mean_sum, var_sum), layer in zip(sums, self.layers):
+                    mean_sum += np.asarray(layer.moving_mean, dtype="float64")
+                    var_sum += np.asarray(layer.moving_variance, dtype="float64")
+                count += 1
+                if count >= max_batches:
+                    break
+        finally:
+            for layer, momentum in zip(self.layers, momenta):
+                layer.momentum = momentum
+        for (mean_sum, var_sum), (mean, var), layer in zip(sums, before, self.layers):
+            layer.moving_mean.assign((mean_sum / count).astype(mean.dtype) if count else mean)
+            layer.moving_variance.assign((var_sum / count).astype(var.dtype) if count else var)
+        return count
 
 
 def recalibrate_batch_norm(model: Any, images: Iterable[Any], max_batches: int = DEFAULT_RECALIBRATION_BATCHES) -> int:
-    """Set every BN layer's moving statistics to its mean batch statistics over ``images``.
-
-    ``images`` yields input batches (training data, unaugmented). With momentum 0 each forward
-    pass leaves one batch's statistics in the moving variables; their running average is
-    written back at the end and the momenta restored. Returns the number of batches used
-    (0 when the model has no BatchNorm or ``images`` is empty; the statistics are then untouched).
-    """
-    import numpy as np
-
-    layers = batch_norm_layers(model)
-    if not layers or max_batches < 1:
-        return 0
-    momenta = [layer.momentum for layer in layers]
-    before = [(np.array(layer.moving_mean), np.array(layer.moving_variance)) for layer in layers]
-    means = [np.zeros_like(mean, dtype="float64") for mean, _ in before]
-    variances = [np.zeros_like(variance, dtype="float64") for _, variance in before]
-    forward = _training_forward(model)
-    count = 0
-    try:
-        for layer in layers:
-            layer.momentum = 0.0
-        for batch in images:
-            forward(batch)
-            for i, layer in enumerate(layers):
-                means[i] += np.asarray(layer.moving_mean, dtype="float64")
-                variances[i] += np.asarray(layer.moving_variance, dtype="float64")
-            count += 1
-            if count >= max_batches:
-                break
-    finally:
-        for layer, momentum in zip(layers, momenta):
-            layer.momentum = momentum
-    for i, layer in enumerate(layers):
-        mean, variance = (means[i] / count, variances[i] / count) if count else before[i]
-        layer.moving_mean.assign(mean.astype(before[i][0].dtype))
-        layer.moving_variance.assign(variance.astype(before[i][1].dtype))
-    return count
+    """Recalibrate ``model``'s BN statistics on ``images`` once; see :class:`BatchNormRecalibrator`."""
+    return BatchNormRecalibrator(model)(images, max_batches)

@@ -24,6 +24,7 @@ MODEL_FILE = "model.keras"
 METRICS_CSV = "metrics.csv"
 CURVES_PNG = "curves.png"
 RESULT_FILE = "metrics.json"
+EPOCH_RECALIBRATION_BATCHES = 8  # before each validation; the final save uses bn_recalibration_batches
 
 
 def resolve_dataset(name: str) -> tuple[DatasetSpec, str]:
@@ -196,7 +197,7 @@ def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
             "num_train": info.num_train, "num_validation": info.num_validation,
             "input_shape": list(model.input_shape[1:]),
         })
-        _fit(prepared, train_ds, val_ds, run_dir, verbose)
+        _fit(prepared, outputs, train_ds, val_ds, run_dir, verbose)
         results = _finish(prepared, outputs, run_dir)
     except NonFiniteLossError:
         raise  # keep the run directory and its last good checkpoint
@@ -211,11 +212,12 @@ def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
     return {"run_dir": str(run_dir), "validation": results}
 
 
-def _fit(prepared: Prepared, train_ds: Any, val_ds: Any, run_dir: Path, verbose: int | None) -> None:
+def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run_dir: Path,
+         verbose: int | None) -> None:
     """``model.fit`` with the run's callbacks; a NaN loss stops it with a clear error."""
     import keras
 
-    from cvkit.engine import AtomicCheckpoint
+    from cvkit.engine import AtomicCheckpoint, RecalibrateBeforeValidation
 
     config = prepared.config
     checkpoint = AtomicCheckpoint(run_dir)
@@ -224,6 +226,10 @@ def _fit(prepared: Prepared, train_ds: Any, val_ds: Any, run_dir: Path, verbose:
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
         checkpoint,
     ]
+    if config.bn_recalibration_batches:
+        plain_train_ds = make_datasets(prepared, outputs, augment=False)[0].map(lambda images, _: images)
+        batches = min(EPOCH_RECALIBRATION_BATCHES, config.bn_recalibration_batches)
+        callbacks.insert(0, RecalibrateBeforeValidation(plain_train_ds, batches))
     if config.schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.1, patience=max(1, (config.early_stopping_patience or 10) // 2)))
     if config.early_stopping_patience:
