@@ -1,4 +1,4 @@
-"""cvkit's own plugin: the generic ``folder:`` and ``tfds:`` loaders and the core blocks."""
+"""cvkit's own plugin: the generic ``folder:`` and ``tfds:`` loaders."""
 
 from __future__ import annotations
 
@@ -21,5 +21,6 @@ def register_datasets(register):
 
 @hookimpl
 def register_blocks(register):
-    register("conv_bn_act", "cvkit.blocks:conv_bn_act", description="conv -> batch norm -> activation")
-    register("squeeze_excite", "cvkit.blocks:squeeze_excite", description="SE channel attention: GAP -> FC C/r -> ReLU -> FC C -> sigmoid -> rescale")
+    # Transitional: plugins move to importing cvkit.layers directly; then these go.
+    register("conv_bn_act", "cvkit.layers:conv_bn_act", description="conv -> batch norm -> activation")
+    register("squeeze_excite", "cvkit.layers:squeeze_excite", description="SE channel attention: GAP -> FC C/r -> ReLU -> FC C -> sigmoid -> rescale")

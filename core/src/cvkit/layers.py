@@ -1,6 +1,6 @@
-"""Blocks core registers for every plugin: conv-BN-act and squeeze-and-excitation.
+"""Generic layers every plugin imports directly: ``from cvkit.layers import conv_bn_act``.
 
-Fetch them through :func:`cvkit.get_block` (``get_block("conv_bn_act")``) like any other block.
+Architecture-specific blocks stay in their plugin; what several families share lives here, once.
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+
+from cvkit.batchnorm import DEFAULT_BN_MOMENTUM
 
 BN_EPSILON = 1.001e-5
 
@@ -25,7 +27,7 @@ def conv_bn_act(
     use_bias: bool = False,
     batch_norm: bool = True,
     bn_epsilon: float = BN_EPSILON,
-    bn_momentum: float = 0.99,
+    bn_momentum: float = DEFAULT_BN_MOMENTUM,
     bn_scale: bool = True,
     kernel_initializer: str = "he_normal",
 ) -> Any:
