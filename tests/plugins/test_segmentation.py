@@ -96,6 +96,17 @@ def test_foreground_mean_iou_leaves_the_background_out():
     assert float(metrics["foreground_mean_iou"].result()) < float(metrics["mean_iou"].result())
 
 
+def test_fcn8s_overfits_sixteen_shapes():
+    from plugins.test_localization import overfit_shapes
+
+    predicted, _, _, masks = overfit_shapes("fcn8s", steps=40)
+    ids = predicted["masks"].argmax(-1)
+    present = [c for c in np.unique(masks) if c > 0]
+    foreground_iou = np.mean([((ids == c) & (masks == c)).sum() / ((ids == c) | (masks == c)).sum() for c in present])
+    assert foreground_iou > 0.4  # predicting background everywhere scores 0
+    assert (ids == masks).mean() > (masks == 0).mean() + 0.05  # and beats its pixel accuracy
+
+
 def test_targets_without_masks_say_which_data_sets_have_them():
     from cvkit_head_segmentation.head import segmentation_targets
 
