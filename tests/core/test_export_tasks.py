@@ -99,7 +99,8 @@ def test_localization_and_segmentation_savedmodels_match_keras(tmp_path):
         cvkit.export_savedmodel(model, tmp_path / name)
     cvkit.export_savedmodel(segmenter, tmp_path / "native", native_size=True)
 
-    at_size, tall, wide, odd = _images((3, 32, 32, 3)), _images((2, 48, 80, 3), 1), _images((2, 64, 96, 3), 4), _images((1, 36, 36, 3), 2)
+    at_size, tall = _images((3, 32, 32, 3)), _images((2, 48, 80, 3), 1)
+    wide, odd = _images((2, 64, 96, 3), 4), _images((1, 36, 36, 3), 2)
     gray = _images((2, 40, 24, 1), 3)
     loc, loc_tall, seg, seg_tall, native_wide, native_odd, lenet = _serve(tmp_path, [
         (tmp_path / "loc", at_size), (tmp_path / "loc", tall), (tmp_path / "seg", at_size), (tmp_path / "seg", tall),

@@ -96,10 +96,11 @@ def test_foreground_mean_iou_leaves_the_background_out():
     assert float(metrics["foreground_mean_iou"].result()) < float(metrics["mean_iou"].result())
 
 
-def test_fcn8s_overfits_sixteen_shapes():
+@pytest.mark.parametrize("head", ["fcn8s", "unet"])
+def test_head_overfits_sixteen_shapes(head):
     from plugins.test_localization import overfit_shapes
 
-    predicted, _, _, masks = overfit_shapes("fcn8s", steps=40)
+    predicted, _, _, masks = overfit_shapes(head, steps=40)
     ids = predicted["masks"].argmax(-1)
     present = [c for c in np.unique(masks) if c > 0]
     foreground_iou = np.mean([((ids == c) & (masks == c)).sum() / ((ids == c) | (masks == c)).sum() for c in present])

@@ -83,9 +83,10 @@ def export_savedmodel(model: Any, out_dir: str | Path, *, native_size: bool = Fa
         raise CvkitError(f"export directory {out_dir} already exists and is not empty; pass another --out")
     dynamic = fully_convolutional(model) if native_size and is_segmentation(model) else None
     served = dynamic if dynamic is not None else model
+    stride = max(dynamic.feature_maps) if dynamic is not None else None
     archive = keras.export.ExportArchive()
     archive.track(served)
-    archive.add_endpoint("serving_default", _serving_function(served, max(dynamic.feature_maps) if dynamic is not None else None))
+    archive.add_endpoint("serving_default", _serving_function(served, stride))
     tmp = out_dir.with_name(f".{out_dir.name}.partial")
     if tmp.exists():
         import shutil
