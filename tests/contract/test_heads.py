@@ -75,3 +75,49 @@ def test_head_trains_a_step_on_every_family(head, family):
         boxes = predicted["boxes"]
         assert boxes.shape == (2, 4) and (boxes >= 0).all() and (boxes <= 1).all()
         assert (boxes[:, 2:] >= boxes[:, :2]).all()
+
+
+@pytest.fixture
+def mixed_bfloat16():
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_outputs_losses_and_metrics_are_float32_under_mixed_precision(head, mixed_bfloat16):
+    """Boxes in bfloat16 are off by up to 1/256 of the image; every output must stay float32."""
+    import keras
+
+    spec = cvkit.get_registries().heads.get(head)
+    task = TaskSpec(task=sorted(spec.tasks)[0], num_classes=NUM_CLASSES)
+    model = cvkit.create_model("resnet18", head=head, num_classes=NUM_CLASSES, input_shape=(32, 32, 3), task=task.task,
+                               **cvkit.get_backbone("resnet18").tiny)
+    assert any(layer.compute_dtype == "bfloat16" for layer in model.layers), "the policy did not reach the backbone"
+    assert {name: str(tensor.dtype) for name, tensor in model.output.items()} == dict.fromkeys(model.output, "float32")
+    batch = _batch(32, 3)
+    predicted = model.predict_on_batch(batch["images"])
+    assert {name: str(value.dtype) for name, value in predicted.items()} == dict.fromkeys(predicted, "float32")
+
+    objectives = resolve_callable(spec.objectives)(task, list(model.output), **spec.defaults)
+    targets = resolve_callable(spec.targets)(batch, list(model.output), task, **spec.defaults)
+    for name, loss in objectives.losses.items():
+        assert keras.backend.standardize_dtype(keras.ops.convert_to_tensor(loss(targets[name], predicted[name])).dtype) == "float32", name
+    for name, metrics in objectives.metrics.items():
+        for metric in metrics:
+            metric.update_state(targets[name], predicted[name])
+            assert keras.backend.standardize_dtype(keras.ops.convert_to_tensor(metric.result()).dtype) == "float32", (name, metric.name)
+
+
+def test_exported_boxes_are_float32_under_mixed_precision(tmp_path, mixed_bfloat16):
+    import tensorflow as tf
+
+    model = cvkit.create_model("resnet18", head="localization", num_classes=NUM_CLASSES, input_shape=(32, 32, 3),
+                               **cvkit.get_backbone("resnet18").tiny)
+    cvkit.export_savedmodel(model, tmp_path / "sm")
+    outputs = tf.saved_model.load(str(tmp_path / "sm")).signatures["serving_default"].structured_outputs
+    assert {name: spec.dtype.name for name, spec in outputs.items()} == {"boxes": "float32", "probabilities": "float32"}

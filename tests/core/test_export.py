@@ -59,3 +59,10 @@ def test_export_refuses_a_non_empty_directory(tmp_path):
     with pytest.raises(cvkit.CvkitError, match="not empty"):
         cvkit.export_savedmodel(model, tmp_path)
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_native_size_is_only_for_savedmodels(tmp_path, capsys):
+    from cvkit_cli.main import main
+
+    assert main(["export", str(tmp_path), "--out", str(tmp_path / "m.keras"), "--format", "keras", "--native-size"]) == 2
+    assert "--native-size shapes the SavedModel's serving function" in capsys.readouterr().err

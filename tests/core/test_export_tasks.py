@@ -1,4 +1,9 @@
-"""Localization and segmentation SavedModels serve without cvkit and match the Keras models."""
+"""Localization and segmentation SavedModels serve without cvkit and match the Keras models.
+
+The references are computed here, independently of cvkit.export: the Keras model run on the
+image resized to its input size (and its probabilities resized back), ``cvkit.predict`` on the
+same images as PNG files, and a model built for any size holding the same weights.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ import numpy as np
 import pytest
 
 import cvkit
-from cvkit.export import fully_convolutional
 
 # Runs in a fresh process where cvkit cannot be imported. Argument: a JSON list of
 # [savedmodel dir, images .npy, result .npz]; writes every served output, or the error text.
@@ -57,6 +61,30 @@ def _serve(tmp_path, cases):
     return served
 
 
+def _resized(images, size):
+    import tensorflow as tf
+
+    return tf.image.resize(images.astype("float32"), size, antialias=True).numpy()
+
+
+def _reference_masks(model, images):
+    """The Keras model at its own input size, its probabilities resized back to the images."""
+    size = model.input_shape[1:3]
+    probabilities = model.predict(_resized(images, size), verbose=0)["masks"]
+    return _resized(probabilities, images.shape[1:3])
+
+
+def _predict_masks(model, images, tmp_path):
+    """``cvkit.predict`` on the images saved as PNG files: its class-id masks."""
+    from PIL import Image
+
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(str(tmp_path / f"predict{i}.png"))
+        Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(paths[-1])
+    return np.stack([row["mask"] for row in cvkit.predict(model, paths)])
+
+
 @pytest.mark.slow
 def test_localization_and_segmentation_savedmodels_match_keras(tmp_path):
     import keras
@@ -65,37 +93,54 @@ def test_localization_and_segmentation_savedmodels_match_keras(tmp_path):
     tiny = dict(blocks=[1, 1, 1, 1], stage_widths=[8, 16, 32, 64], stem_filters=8)
     localizer = cvkit.create_model("resnet18", head="localization", num_classes=3, input_shape=(32, 32, 3),
                                    head_params={"class_specific": True, "dropout": 0.5}, **tiny)
-    segmenter = cvkit.create_model("resnet18", head="fcn8s", num_classes=3, input_shape=(32, 32, 3), **tiny)
+    segmenter = cvkit.create_model("resnet18", head="unet", num_classes=3, input_shape=(32, 32, 3), **tiny)
     fixed = cvkit.create_model("lenet5", head="unet", num_classes=2, input_shape=(32, 32, 1))
     for model, name in ((localizer, "loc"), (segmenter, "seg"), (fixed, "lenet")):
         cvkit.export_savedmodel(model, tmp_path / name)
+    cvkit.export_savedmodel(segmenter, tmp_path / "native", native_size=True)
 
-    at_size, wide, odd = _images((3, 32, 32, 3)), _images((2, 64, 96, 3), 1), _images((1, 36, 36, 3), 2)
+    at_size, tall = _images((3, 32, 32, 3)), _images((2, 48, 80, 3), 1)
+    wide, odd = _images((2, 64, 96, 3), 4), _images((1, 36, 36, 3), 2)
     gray = _images((2, 40, 24, 1), 3)
-    loc, seg, seg_wide, seg_odd, lenet = _serve(tmp_path, [
-        (tmp_path / "loc", at_size), (tmp_path / "seg", at_size), (tmp_path / "seg", wide),
-        (tmp_path / "seg", odd), (tmp_path / "lenet", gray),
+    loc, loc_tall, seg, seg_tall, native_wide, native_odd, lenet = _serve(tmp_path, [
+        (tmp_path / "loc", at_size), (tmp_path / "loc", tall), (tmp_path / "seg", at_size), (tmp_path / "seg", tall),
+        (tmp_path / "native", wide), (tmp_path / "native", odd), (tmp_path / "lenet", gray),
     ])
 
-    # localization: probabilities and boxes, nothing training-only; dropout off in the graph
-    expected = localizer.predict(at_size.astype("float32"), verbose=0)
+    # localization: probabilities and boxes, nothing training-only; dropout off in the graph;
+    # other sizes are resized to the input size
     assert sorted(loc) == ["boxes", "probabilities"]
-    for key in loc:
-        assert np.abs(loc[key] - expected[key]).max() < 1e-5, key
+    for served, images in ((loc, at_size), (loc_tall, tall)):
+        expected = localizer.predict(_resized(images, (32, 32)), verbose=0)
+        for key in ("boxes", "probabilities"):
+            assert np.abs(served[key] - expected[key]).max() < 1e-4, key
 
-    # segmentation: per-pixel class ids and probabilities at the input size
+    # segmentation at the training size: per-pixel class ids and probabilities
     expected = segmenter.predict(at_size.astype("float32"), verbose=0)["masks"]
     assert sorted(seg) == ["masks", "probabilities"]
     assert seg["masks"].dtype == np.int32 and seg["masks"].shape == (3, 32, 32)
     assert np.abs(seg["probabilities"] - expected).max() < 1e-5
     np.testing.assert_array_equal(seg["masks"], expected.argmax(-1))
 
-    # any multiple of the total stride runs at its own size, as the fully convolutional model does
-    expected = fully_convolutional(segmenter).predict(wide.astype("float32"), verbose=0)["masks"]
-    assert seg_wide["masks"].shape == (2, 64, 96)
-    assert np.abs(seg_wide["probabilities"] - expected).max() < 1e-5
-    np.testing.assert_array_equal(seg_wide["masks"], expected.argmax(-1))
-    assert "image height and width must be multiples of 32" in seg_odd
+    # a 48x80 image (not square, not the training size) gives what the model gives at 32x32,
+    # brought back to 48x80, and the masks of cvkit.predict
+    assert seg_tall["masks"].shape == (2, 48, 80) and seg_tall["probabilities"].shape == (2, 48, 80, 4)
+    assert np.abs(seg_tall["probabilities"] - _reference_masks(segmenter, tall)).max() < 1e-4
+    predicted = _predict_masks(segmenter, tall, tmp_path)
+    assert predicted.shape == (2, 48, 80)
+    assert len(np.unique(predicted)) > 1, "a constant mask would agree whatever the resizing"
+    assert (seg_tall["masks"] == predicted).mean() > 0.999
+
+    # --native-size: any multiple of the total stride runs at its own size, as a model built
+    # for any size with the same weights does
+    anywhere = cvkit.create_model("resnet18", head="unet", num_classes=3, input_shape=(None, None, 3), **tiny)
+    anywhere.set_weights(segmenter.get_weights())
+    expected = anywhere.predict(wide.astype("float32"), verbose=0)["masks"]
+    assert native_wide["masks"].shape == (2, 64, 96)
+    assert np.abs(native_wide["probabilities"] - expected).max() < 1e-5
+    np.testing.assert_array_equal(native_wide["masks"], expected.argmax(-1))
+    assert "image height and width must be multiples of 32" in native_odd
 
     # LeNet's FC layers fix its size: images are resized in and the masks back out
     assert lenet["masks"].shape == (2, 40, 24) and lenet["probabilities"].shape == (2, 40, 24, 3)
+    assert np.abs(lenet["probabilities"] - _reference_masks(fixed, gray)).max() < 1e-4

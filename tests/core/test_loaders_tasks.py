@@ -22,9 +22,18 @@ def _all(ds):
     return list(ds.as_numpy_iterator())
 
 
-def _image(path, width=24, height=20, seed=0):
+# Images are 40 wide and 24 high: not square, so a width/height swap anywhere shows.
+WIDTH, HEIGHT = 40, 24
+OBJECT_ROWS, OBJECT_COLUMNS = slice(6, 18), slice(8, 24)  # the object in the masks (12 high, 16 wide)
+
+
+def _image(path, width=WIDTH, height=HEIGHT, seed=0, bright=None):
+    """Random dark pixels; ``bright`` (a boolean mask) is painted white."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.random.default_rng(seed).integers(0, 255, (height, width, 3), dtype=np.uint8)).save(path)
+    pixels = np.random.default_rng(seed).integers(0, 60, (height, width, 3), dtype=np.uint8)
+    if bright is not None:
+        pixels[bright] = 255
+    Image.fromarray(pixels).save(path)
 
 
 def _mask(path, array):
@@ -34,9 +43,9 @@ def _mask(path, array):
 
 def _segmentation_folder(root, count=4, classes=("cat", "dog")):
     for i in range(count):
-        _image(root / "images" / f"{i}.jpg", seed=i)
-        mask = np.zeros((20, 24), np.uint8)
-        mask[5:15, 4:12] = 1 + i % len(classes)
+        mask = np.zeros((HEIGHT, WIDTH), np.uint8)
+        mask[OBJECT_ROWS, OBJECT_COLUMNS] = 1 + i % len(classes)
+        _image(root / "images" / f"{i}.jpg", seed=i, bright=mask > 0)
         _mask(root / "masks" / f"{i}.png", mask)
     (root / "classes.txt").write_text("background\n" + "\n".join(classes) + "\n")
     return root
@@ -44,8 +53,9 @@ def _segmentation_folder(root, count=4, classes=("cat", "dog")):
 
 def _boxes_folder(root, rows=None):
     for i in range(4):
-        _image(root / "images" / f"{i}.png", width=40, height=20, seed=i)
-    rows = rows or ["file,class,x1,y1,x2,y2"] + [f"{i}.png,{'cat' if i % 2 else 'dog'},4,2,20,18" for i in range(4)]
+        _image(root / "images" / f"{i}.png", seed=i)
+    # x2 = 36 fits the width (40) but not the height (24): a swapped bounds check refuses it
+    rows = rows or ["file,class,x1,y1,x2,y2"] + [f"{i}.png,{'cat' if i % 2 else 'dog'},4,3,36,21" for i in range(4)]
     (root / "boxes.csv").write_text("\n".join(rows) + "\n")
     return root
 
@@ -65,7 +75,13 @@ def test_folder_of_images_and_masks_serves_segmentation(tmp_path):
     for ex in examples:
         assert ex["images"].shape == (32, 32, 3) and ex["segmentation_masks"].shape == (32, 32, 1)
         assert set(np.unique(ex["segmentation_masks"])) <= {0, 1, 2}  # nearest: no new ids
-        assert (ex["segmentation_masks"] > 0).any()
+        # the object (rows 6-18 of 24, columns 8-24 of 40) lands at rows 8-24, columns 6.4-19.2 of 32
+        rows, columns = np.nonzero(ex["segmentation_masks"][..., 0])
+        assert (rows.min(), rows.max()) == (8, 23)
+        assert abs(columns.min() - 6.4) <= 1 and abs(columns.max() + 1 - 19.2) <= 1
+        # and the image moved with it: its bright object covers the same pixels
+        bright = ex["images"].mean(-1) > 150
+        assert (bright == (ex["segmentation_masks"][..., 0] > 0)).mean() > 0.95
 
 
 def test_folder_with_boxes_csv_serves_localization_and_classification(tmp_path):
@@ -74,16 +90,16 @@ def test_folder_with_boxes_csv_serves_localization_and_classification(tmp_path):
     assert splits.info.class_names == ("cat", "dog")
     assert splits.info.tasks == {"localization", "classification"}
     for ex in _all(splits.train) + _all(splits.validation):
-        # pixels (4, 2, 20, 18) in a 40x20 image -> relative xyxy
-        np.testing.assert_allclose(ex["bounding_boxes"]["boxes"], [[0.1, 0.1, 0.5, 0.9]], atol=1e-6)
+        # pixels (4, 3, 36, 21) in a 40-wide, 24-high image -> relative xyxy
+        np.testing.assert_allclose(ex["bounding_boxes"]["boxes"], [[0.1, 0.125, 0.9, 0.875]], atol=1e-6)
         assert ex["bounding_boxes"]["labels"][0] == ex["labels"]
     classification = _load(f"folder:{root}", "classification")
     assert "bounding_boxes" not in _first(classification.train)
 
 
 @pytest.mark.parametrize("mask, message", [
-    (np.zeros((10, 10)), r"mask .*1\.png: the mask is 10x10 but its image is 24x20"),
-    (np.full((20, 24), 7), r"mask .*1\.png: the mask holds class id 7, outside 0\.\.2 .*classes\.txt"),
+    (np.zeros((10, 10)), r"mask .*1\.png: the mask is 10x10 but its image is 40x24"),
+    (np.full((HEIGHT, WIDTH), 7), r"mask .*1\.png: the mask holds class id 7, outside 0\.\.2 .*classes\.txt"),
 ])
 def test_bad_mask_names_the_file_and_the_fix(tmp_path, mask, message):
     root = _segmentation_folder(tmp_path)
@@ -109,7 +125,8 @@ def test_image_without_mask_is_an_error_or_skipped_and_counted(tmp_path, caplog)
 
 @pytest.mark.parametrize("row, message", [
     ("2.png,cat,20,2,4,18", r"boxes\.csv row 4 \(2\.png\): the box \(20, 2, 4, 18\) has x2 \(4\) <= x1 \(20\)"),
-    ("2.png,cat,4,2,45,18", r"boxes\.csv row 4 \(2\.png\): the box .* lies outside the 40x20 image"),
+    ("2.png,cat,4,2,45,18", r"boxes\.csv row 4 \(2\.png\): the box .* lies outside the 40x24 image"),
+    ("2.png,cat,4,2,20,26", r"boxes\.csv row 4 \(2\.png\): the box .* lies outside the 40x24 image"),
     ("missing.png,cat,4,2,20,18", r"boxes\.csv row 4 names .*missing\.png, which does not exist"),
     ("2.png,cat,4,2,20", r"boxes\.csv row 4 has 5 columns"),
 ])
@@ -247,5 +264,5 @@ def test_cli_bad_mask_is_one_line_exit_2(tmp_path):
     root = _segmentation_folder(tmp_path / "data")
     _mask(root / "masks" / "2.png", np.zeros((8, 8)))
     result = run_cli("train", "--arch", "resnet18", "--head", "fcn8s", "--dataset", f"folder:{root}", "--out", str(tmp_path / "run"))
-    assert_user_error(result, "2.png: the mask is 8x8 but its image is 24x20", "skip_invalid")
+    assert_user_error(result, "2.png: the mask is 8x8 but its image is 40x24", "skip_invalid")
     assert not (tmp_path / "run").exists()

@@ -76,6 +76,38 @@ def test_round_trip(tmp_path):
     np.testing.assert_allclose(loaded.predict(images, verbose=0)["masks"], model.predict(images, verbose=0)["masks"], atol=1e-6)
 
 
+def test_foreground_mean_iou_leaves_the_background_out():
+    from cvkit_head_segmentation.head import segmentation_objectives
+
+    rng = np.random.default_rng(0)
+    true = rng.choice(4, size=(3, 8, 10), p=[0.7, 0.1, 0.1, 0.1])
+    predicted = np.where(rng.random(true.shape) < 0.6, true, rng.integers(0, 4, true.shape))
+    predicted[predicted == 3] = 0  # class 3 is never predicted: its IoU is 0, and it still counts
+    probabilities = np.eye(4, dtype="float32")[predicted] * 0.7 + 0.1
+    metrics = {m.name: m for m in segmentation_objectives(TaskSpec("segmentation", 3), ["masks"]).metrics["masks"]}
+    for metric in metrics.values():
+        metric.update_state(true[..., None], probabilities)
+
+    def iou(c):
+        return ((true == c) & (predicted == c)).sum() / ((true == c) | (predicted == c)).sum()
+
+    assert float(metrics["foreground_mean_iou"].result()) == pytest.approx(np.mean([iou(c) for c in (1, 2, 3)]), abs=1e-5)
+    assert float(metrics["mean_iou"].result()) == pytest.approx(np.mean([iou(c) for c in range(4)]), abs=1e-5)
+    assert float(metrics["foreground_mean_iou"].result()) < float(metrics["mean_iou"].result())
+
+
+@pytest.mark.parametrize("head", ["fcn8s", "unet"])
+def test_head_overfits_sixteen_shapes(head):
+    from plugins.test_localization import overfit_shapes
+
+    predicted, _, _, masks = overfit_shapes(head, steps=40)
+    ids = predicted["masks"].argmax(-1)
+    present = [c for c in np.unique(masks) if c > 0]
+    foreground_iou = np.mean([((ids == c) & (masks == c)).sum() / ((ids == c) | (masks == c)).sum() for c in present])
+    assert foreground_iou > 0.35  # predicting background everywhere scores 0
+    assert (ids == masks).mean() > (masks == 0).mean() + 0.05  # and beats its pixel accuracy
+
+
 def test_targets_without_masks_say_which_data_sets_have_them():
     from cvkit_head_segmentation.head import segmentation_targets
 
@@ -95,7 +127,7 @@ def test_cli_trains_evaluates_and_predicts_masks(tmp_path, capsys):
     assert "validation mean_iou" in capsys.readouterr().out
     assert main(["evaluate", str(run)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("mean_iou: ") and lines[1].startswith("pixel_accuracy: ")
+    assert [line.split(":")[0] for line in lines[:3]] == ["foreground_mean_iou", "mean_iou", "pixel_accuracy"]
 
     paths = shape_pictures(tmp_path, 40)
     assert main(["predict", str(run), *paths, "--json"]) == 0

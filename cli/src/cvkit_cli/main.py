@@ -258,6 +258,11 @@ def export(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write.")],
     format: Annotated[str, typer.Option("--format", help="savedmodel or keras.")] = "savedmodel",
+    native_size: Annotated[bool, typer.Option(
+        "--native-size",
+        help="Segmentation SavedModel: run at each image's own size (a multiple of the backbone's stride) "
+             "instead of resizing to the training size and the masks back, as cvkit predict does.",
+    )] = False,
 ) -> None:
     """Export a trained model as a TensorFlow SavedModel (serving_default takes uint8 images)."""
     from cvkit.export import FORMATS
@@ -267,6 +272,8 @@ def export(
         raise CvkitError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
     if format == "onnx":
         raise CvkitError("ONNX export needs the optional tf2onnx extra, which is not installed; use --format savedmodel")
+    if native_size and format != "savedmodel":
+        raise CvkitError("--native-size shapes the SavedModel's serving function; drop it or use --format savedmodel")
     _, _, model = load_run(run_dir)
     if format == "keras":
         import shutil
@@ -276,7 +283,7 @@ def export(
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(run_dir) / "model.keras", out)
     else:
-        cvkit.export_savedmodel(model, out)
+        cvkit.export_savedmodel(model, out, native_size=native_size)
     render.line(f"exported {format} to {out}")
 
 

@@ -54,7 +54,15 @@ def fully_convolutional(model: Any) -> Any:
     return clone
 
 
-def export_savedmodel(model: Any, out_dir: str | Path) -> Path:
+def resize_probabilities(probabilities: Any, size: Any) -> Any:
+    """Per-pixel class probabilities ``[B, h, w, C]`` resized to ``size`` (bilinear, antialiased
+    when shrinking): ``predict`` and the SavedModel both bring masks back to the image this way."""
+    import tensorflow as tf
+
+    return tf.image.resize(probabilities, size, antialias=True)
+
+
+def export_savedmodel(model: Any, out_dir: str | Path, *, native_size: bool = False) -> Path:
     """Write ``model`` as a SavedModel whose ``serving_default`` takes uint8 images.
 
     The endpoint accepts any batch size, is cast and scaled by the model's own preprocessing,
@@ -62,47 +70,23 @@ def export_savedmodel(model: Any, out_dir: str | Path) -> Path:
     ``probabilities`` (and ``boxes``, rel_xyxy, for localization); for segmentation ``masks``
     (class ids, int32 ``[B, H, W]``) and ``probabilities`` (``[B, H, W, classes]``).
 
-    Classification and localization models resize any height and width to their input size.
-    Segmentation models run at the image's own size, which must be a multiple of the
-    backbone's total stride (an error names it otherwise); a backbone that needs a fixed size
-    falls back to resizing, with the masks resized back.
+    Every model resizes any height and width to its training size, as ``cvkit.predict`` does;
+    a segmentation model then resizes its per-pixel probabilities back to the image's size, so
+    its masks equal ``predict``'s. With ``native_size`` a segmentation model instead runs at the
+    image's own size, which must be a multiple of the backbone's total stride (an error names
+    it otherwise); a backbone that needs a fixed size (LeNet) keeps resizing.
     """
     import keras
-    import tensorflow as tf
 
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise CvkitError(f"export directory {out_dir} already exists and is not empty; pass another --out")
-    height, width, channels = model.input_shape[1:]
-    dynamic = fully_convolutional(model) if is_segmentation(model) else None
-    stride = max(dynamic.feature_maps) if dynamic is not None else None
+    dynamic = fully_convolutional(model) if native_size and is_segmentation(model) else None
     served = dynamic if dynamic is not None else model
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.uint8, name="images")])
-    def serve(images: Any) -> dict[str, Any]:
-        x = tf.cast(images, tf.float32)
-        in_size = tf.shape(x)[1:3]
-        if stride is not None:
-            tf.debugging.assert_equal(
-                tf.math.floormod(in_size, stride), 0,
-                message=f"image height and width must be multiples of {stride}, the backbone's total stride; pad or resize the image",
-            )
-        elif height is not None and width is not None:
-            x = tf.cond(
-                tf.reduce_all(tf.equal(in_size, [height, width])),
-                lambda: x,
-                lambda: tf.image.resize(x, (height, width), antialias=True),
-            )
-            x = tf.ensure_shape(x, [None, height, width, channels])  # the cond hides the static size
-        outputs = serving_outputs(served, served(x, training=False))
-        if "masks" in outputs and stride is None and height is not None:
-            probabilities = tf.image.resize(outputs["probabilities"], in_size)
-            outputs = {"probabilities": probabilities, "masks": tf.cast(tf.argmax(probabilities, axis=-1), tf.int32)}
-        return outputs
-
+    stride = max(dynamic.feature_maps) if dynamic is not None else None
     archive = keras.export.ExportArchive()
     archive.track(served)
-    archive.add_endpoint("serving_default", serve)
+    archive.add_endpoint("serving_default", _serving_function(served, stride))
     tmp = out_dir.with_name(f".{out_dir.name}.partial")
     if tmp.exists():
         import shutil
@@ -113,3 +97,36 @@ def export_savedmodel(model: Any, out_dir: str | Path) -> Path:
         out_dir.rmdir()
     tmp.replace(out_dir)
     return out_dir
+
+
+def _serving_function(served: Any, stride: int | None) -> Any:
+    """The tf.function the SavedModel serves: at the image's size when ``stride`` is given
+    (a fully convolutional model), else at the model's input size and back."""
+    import tensorflow as tf
+
+    height, width, channels = served.input_shape[1:]
+    fixed = stride is None and height is not None and width is not None
+
+    def at_size(x: Any, size: Any, resize: Any) -> Any:
+        same = tf.reduce_all(tf.equal(tf.shape(x)[1:3], size))
+        return tf.cond(same, lambda: x, lambda: resize(x, size))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, channels], tf.uint8, name="images")])
+    def serve(images: Any) -> dict[str, Any]:
+        x = tf.cast(images, tf.float32)
+        in_size = tf.shape(x)[1:3]
+        if stride is not None:
+            tf.debugging.assert_equal(
+                tf.math.floormod(in_size, stride), 0,
+                message=f"image height and width must be multiples of {stride}, the backbone's total stride; pad or resize the image",
+            )
+        elif fixed:
+            x = at_size(x, [height, width], lambda t, size: tf.image.resize(t, size, antialias=True))
+            x = tf.ensure_shape(x, [None, height, width, channels])  # the cond hides the static size
+        outputs = serving_outputs(served, served(x, training=False))
+        if "masks" in outputs and fixed:
+            probabilities = at_size(outputs["probabilities"], in_size, resize_probabilities)
+            outputs = {"probabilities": probabilities, "masks": tf.cast(tf.argmax(probabilities, axis=-1), tf.int32)}
+        return outputs
+
+    return serve

@@ -1,7 +1,8 @@
 """Prediction on image files with a trained run's model: labels, boxes or masks out.
 
 Boxes come back as ``rel_xyxy`` and in the image's own pixels; masks come back at the image's
-own size, with the share of pixels of each class. ``out_dir`` writes a PNG per image with the
+own size (the per-pixel probabilities resized back, then the most probable class), with the
+share of pixels of each class. ``out_dir`` writes a PNG per image with the
 box drawn or the mask overlaid.
 """
 
@@ -30,6 +31,16 @@ def load_images(paths: list[str], size: tuple[int, int], channels: int) -> tuple
     return np.stack(batch), originals
 
 
+def mask_ids(probabilities: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Class ids ``[H, W]`` at the image's ``size`` from per-pixel probabilities at the model's
+    size: the probabilities are resized (as the SavedModel does), then the most probable class."""
+    from cvkit.export import resize_probabilities
+
+    if probabilities.shape[:2] != tuple(size):
+        probabilities = resize_probabilities(probabilities[None], size).numpy()[0]
+    return np.argmax(probabilities, axis=-1).astype("int32")
+
+
 def mask_class_names(model: Any) -> list[str]:
     """Names of the mask ids: the background, then the model's classes."""
     names = list(getattr(model, "class_names", []) or [])
@@ -45,8 +56,6 @@ def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | 
     ``pixel_shares`` (class -> fraction of the pixels, largest first). With ``out_dir``, also
     ``output``: the PNG written there.
     """
-    import tensorflow as tf
-
     height, width, channels = model.input_shape[1:]
     images, originals = load_images(paths, (height, width), channels)
     outputs = model.predict(images, verbose=0)
@@ -68,8 +77,7 @@ def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | 
             row["box"] = [float(v) for v in box]
             row["box_pixels"] = [float(v) for v in box * [image_width, image_height, image_width, image_height]]
         if "masks" in outputs:
-            ids = np.argmax(outputs["masks"][i], axis=-1).astype("int32")
-            ids = tf.image.resize(ids[..., None], (image_height, image_width), method="nearest").numpy()[..., 0]
+            ids = mask_ids(outputs["masks"][i], (image_height, image_width))
             row["mask"] = ids
             counts = np.bincount(ids.ravel(), minlength=len(mask_class_names(model)))
             shares = {name: float(c) / ids.size for name, c in zip(mask_class_names(model), counts) if c}

@@ -35,13 +35,17 @@ def build_localizer(features: Features, task: TaskSpec, *, class_specific: bool 
         pooled = keras.layers.Dropout(dropout, name="head_dropout")(pooled)
     probabilities = keras.layers.Dense(task.num_classes, activation="softmax", dtype="float32", name="predictions")(pooled)
     per_class = task.num_classes if class_specific else 1
-    raw = keras.layers.Dense(4 * per_class, dtype="float32", name="box_regression")(pooled)
-    boxes = DecodeBoxes(per_class, name="box_decode")(raw)
+    # Every layer from the regression on is float32 whatever the precision policy: boxes are
+    # fractions of the image, and float16/bfloat16 would round them (and the GIoU) to ~1e-3.
+    exact = dict(dtype="float32")
+    raw = keras.layers.Dense(4 * per_class, name="box_regression", **exact)(pooled)
+    boxes = DecodeBoxes(per_class, name="box_decode", **exact)(raw)
     if class_specific:
-        box = SelectBox(name="box_select")(boxes, probabilities)
+        box = SelectBox(name="box_select", **exact)(boxes, probabilities)
     else:
-        box = keras.layers.Reshape((4,), name="box")(boxes)
-    joint = keras.layers.Concatenate(name="joint")([probabilities, keras.layers.Flatten(name="box_flatten")(boxes)])
+        box = keras.layers.Reshape((4,), name="box", **exact)(boxes)
+    flat = keras.layers.Flatten(name="box_flatten", **exact)(boxes)
+    joint = keras.layers.Concatenate(name="joint", **exact)([probabilities, flat])
     return {PROBABILITIES: probabilities, BOXES: box, JOINT: joint}
 
 

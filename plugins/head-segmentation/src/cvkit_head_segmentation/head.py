@@ -129,13 +129,23 @@ def build_unet(features: Features, task: TaskSpec, *, filters: int = 16, max_fil
     return {OUTPUT: _softmax(logits)}
 
 
+def foreground_mean_iou(task: TaskSpec) -> Any:
+    """Mean IoU over the object classes 1..N only: the background, usually most of the pixels,
+    is easy and lifts Keras' ``MeanIoU``; this one is 0 for a model that predicts background."""
+    classes = mask_classes(task)
+    return keras.metrics.IoU(num_classes=classes, target_class_ids=list(range(1, classes)),
+                             sparse_y_pred=False, name="foreground_mean_iou")
+
+
 def segmentation_objectives(task: TaskSpec, outputs: list[str], **_: Any) -> Objectives:
-    """Per-pixel cross-entropy; pixel accuracy and mean IoU over all classes (background too)."""
+    """Per-pixel cross-entropy; pixel accuracy, mean IoU over all classes (background too) and
+    over the object classes only."""
     return Objectives(
         losses={OUTPUT: keras.losses.SparseCategoricalCrossentropy()},
         metrics={OUTPUT: [
             keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy"),
             keras.metrics.MeanIoU(num_classes=mask_classes(task), sparse_y_pred=False, name="mean_iou"),
+            foreground_mean_iou(task),
         ]},
     )
 
