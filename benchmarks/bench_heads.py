@@ -42,7 +42,7 @@ def pin_two_cores() -> str:
 
 def bench(name: str) -> dict:
     import cvkit
-    from cvkit.config import RunConfig
+    from cvkit.training.config import RunConfig
 
     spec = dict(RUNS[name])
     metric = spec.pop("metric")

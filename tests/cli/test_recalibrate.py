@@ -8,7 +8,7 @@ import shutil
 from helpers import assert_user_error, run_cli, write_photo_folder
 
 import cvkit
-from cvkit.config import RunConfig
+from cvkit.training.config import RunConfig
 
 
 def test_recalibrate_fixes_a_stale_run_and_refuses_in_one_line_when_its_data_is_gone(tmp_path):

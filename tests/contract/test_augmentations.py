@@ -20,8 +20,8 @@ def _pipeline(name, count, seed=0):
     """``count`` copies of one asymmetric image through the training pipeline, augmented by ``name``."""
     import tensorflow as tf
 
-    from cvkit.augment import build_augmentation
-    from cvkit.engine import make_pipeline
+    from cvkit.data.augment import build_augmentation
+    from cvkit.training.engine import make_pipeline
 
     image = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
     examples = {"images": np.repeat(image[None], count, axis=0), "labels": np.zeros(count, "int32")}

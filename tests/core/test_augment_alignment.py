@@ -41,8 +41,8 @@ def _augment(name, examples, nearest_images=False, seed=3):
     """Run ``name`` as training does: batched, on parallel map calls, a seed per batch."""
     import tensorflow as tf
 
-    from cvkit.augment import build_augmentation
-    from cvkit.engine import make_pipeline
+    from cvkit.data.augment import build_augmentation
+    from cvkit.training.engine import make_pipeline
 
     augment = build_augmentation([name], image_size=(SIZE, SIZE), channels=3, seed=seed)
     if nearest_images:  # resample the image like the mask, so the two must agree pixel for pixel

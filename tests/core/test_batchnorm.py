@@ -10,8 +10,8 @@ import pytest
 from helpers import write_photo_folder
 
 import cvkit
-from cvkit.batchnorm import batch_norm_layers, recalibrate_batch_norm
-from cvkit.config import RunConfig
+from cvkit.models.batchnorm import batch_norm_layers, recalibrate_batch_norm
+from cvkit.training.config import RunConfig
 
 
 def _accuracy(model, images, labels, training):
@@ -23,7 +23,7 @@ def _accuracy(model, images, labels, training):
 @pytest.mark.slow
 def test_saved_model_scores_like_its_batch_statistics_on_real_photos(tmp_path):
     """A short run on crops of real photos: moving statistics must have caught up with the weights."""
-    from cvkit.training import load_splits
+    from cvkit.training.run import load_splits
 
     write_photo_folder(tmp_path / "photos", per_class=40)
     run = tmp_path / "run"
@@ -97,7 +97,7 @@ def test_every_batch_norm_layer_gets_the_model_momentum_and_keeps_it_when_saved(
 
 
 def test_bad_momentum_is_a_user_error():
-    from cvkit.training import preflight
+    from cvkit.training.run import preflight
 
     with pytest.raises(cvkit.CvkitError, match="BN momentum must be in"):
         preflight(RunConfig(bn_momentum=1.5))
@@ -143,7 +143,7 @@ def _strip_model_key(path, key):
 def test_weight_decay_skips_batch_norm_and_bias_variables(optimizer):
     import keras
 
-    from cvkit.engine import make_optimizer
+    from cvkit.training.engine import make_optimizer
 
     inputs = keras.Input((4, 4, 2))
     x = keras.layers.Conv2D(3, 1, use_bias=True, name="conv")(inputs)
@@ -164,7 +164,7 @@ def test_statistics_are_recalibrated_before_each_validation():
     """With Keras' slow momentum, three steps leave the moving mean near 0; the callback sets it."""
     import keras
 
-    from cvkit.engine import RecalibrateBeforeValidation
+    from cvkit.training.engine import RecalibrateBeforeValidation
 
     inputs = keras.Input((4, 4, 1))
     x = keras.layers.BatchNormalization(momentum=0.99, name="bn")(inputs)

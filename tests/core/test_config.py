@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cvkit import CvkitError
-from cvkit.augment import parse_assignments, parse_augmentation
-from cvkit.config import RunConfig, read_config_file
+from cvkit.data.augment import parse_assignments, parse_augmentation
+from cvkit.training.config import RunConfig, read_config_file
 
 
 @pytest.mark.parametrize("field,value,message", [

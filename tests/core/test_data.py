@@ -8,8 +8,8 @@ from PIL import Image
 
 import cvkit
 from cvkit import CvkitError
-from cvkit.config import RunConfig
-from cvkit.training import load_splits
+from cvkit.training.config import RunConfig
+from cvkit.training.run import load_splits
 
 COMMON = dict(task="classification", image_size=32, seed=0, data_dir=None, validation_fraction=0.25)
 

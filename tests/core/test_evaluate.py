@@ -5,7 +5,7 @@ from __future__ import annotations
 from helpers import assert_user_error, run_cli
 
 import cvkit
-from cvkit.config import RunConfig
+from cvkit.training.config import RunConfig
 
 
 def test_evaluate_on_another_dataset_refuses_mismatched_classes(tmp_path):

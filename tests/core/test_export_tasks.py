@@ -1,6 +1,6 @@
 """Localization and segmentation SavedModels serve without cvkit and match the Keras models.
 
-The references are computed here, independently of cvkit.export: the Keras model run on the
+The references are computed here, independently of cvkit.serve.export: the Keras model run on the
 image resized to its input size (and its probabilities resized back), ``cvkit.predict`` on the
 same images as PNG files, and a model built for any size holding the same weights.
 """

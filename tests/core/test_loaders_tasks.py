@@ -10,8 +10,8 @@ from PIL import Image
 
 import cvkit
 from cvkit import CvkitError
-from cvkit.config import RunConfig
-from cvkit.training import load_splits, preflight
+from cvkit.training.config import RunConfig
+from cvkit.training.run import load_splits, preflight
 
 
 def _first(ds):
@@ -169,7 +169,7 @@ def test_input_size_not_divisible_by_the_stride_for_segmentation():
 
 
 def test_shapes_arrays_are_checked():
-    from cvkit.data import check_arrays
+    from cvkit.data.splits import check_arrays
 
     info = cvkit.DatasetInfo(name="toy", class_names=("a", "b"), image_shape=(8, 8, 3))
     images = np.zeros((2, 8, 8, 3), np.uint8)

@@ -18,8 +18,8 @@ def _augmented_epochs(seed, epochs=2, count=48, augmentations=("flip", "crop", "
     """The augmented images of each epoch of a freshly built training pipeline, in order."""
     import tensorflow as tf
 
-    from cvkit.augment import build_augmentation
-    from cvkit.engine import make_pipeline
+    from cvkit.data.augment import build_augmentation
+    from cvkit.training.engine import make_pipeline
 
     augment = build_augmentation(list(augmentations), image_size=(SIZE, SIZE), channels=3, seed=seed)
     pipeline = make_pipeline(tf.data.Dataset.from_tensor_slices(_copies(count)), batch_size=BATCH,
@@ -49,10 +49,10 @@ def _stages(ds):
 def _training_datasets(train, num_train):
     """``training.make_datasets`` over a train split that says it holds ``num_train`` examples."""
     import cvkit
-    from cvkit.config import RunConfig
-    from cvkit.data import DatasetInfo, DatasetSplits
-    from cvkit.head import TaskSpec
-    from cvkit.training import Prepared, make_datasets
+    from cvkit.training.config import RunConfig
+    from cvkit.data.splits import DatasetInfo, DatasetSplits
+    from cvkit.models.head import TaskSpec
+    from cvkit.training.run import Prepared, make_datasets
 
     classes = ("a", "b")
     info = DatasetInfo(name="test", class_names=classes, image_shape=(SIZE, SIZE, 3),
@@ -75,7 +75,7 @@ def _stage(stages, name):
 
 
 def test_cache_and_shuffle_buffer_keep_to_the_memory_budget():
-    from cvkit.engine import MEMORY_CACHE_BYTES, SHUFFLE_BUFFER_CAP
+    from cvkit.training.engine import MEMORY_CACHE_BYTES, SHUFFLE_BUFFER_CAP
 
     count = MEMORY_CACHE_BYTES // (SIZE * SIZE * 3) + 1  # decoded, one example more than the budget
     train, validation = _training_datasets(_split(count), count)
@@ -128,7 +128,7 @@ def _third_party_augmentations():
 
 
 def test_third_party_augmentations_draw_from_the_batch_seed():
-    from cvkit.plugins import get_plugin_manager
+    from cvkit.contract.plugins import get_plugin_manager
 
     manager = get_plugin_manager()
     manager.register(_third_party_augmentations(), name="third-party-test")

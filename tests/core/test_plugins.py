@@ -8,7 +8,7 @@ import types
 import pytest
 
 import cvkit
-from cvkit.plugins import PluginManager
+from cvkit.contract.plugins import PluginManager
 from helpers import ROOT, assert_user_error, run_cli, write_dist
 
 
@@ -107,7 +107,7 @@ import cvkit
 
 @cvkit.hookimpl
 def register_datasets(register):
-    register("digits", load="cvkit.loaders:load_folder", tasks={"classification"})
+    register("digits", load="cvkit.data.loaders:load_folder", tasks={"classification"})
 '''
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import cvkit
 from cvkit import CvkitError
-from cvkit.config import RunConfig
+from cvkit.training.config import RunConfig
 
 TINY_DENSENET = {"blocks": [1, 1, 1, 1], "growth_rate": 4}
 
@@ -59,7 +59,7 @@ def test_run_directory_holds_config_metrics_and_checkpoints(tmp_path):
 @pytest.mark.parametrize("arch,size", [("densenet", 32), ("zfnet", 64), ("alexnet", 96), ("inception_v3", 96)])
 def test_default_training_size_fits_the_arch(arch, size):
     config = RunConfig(arch=arch)
-    from cvkit.training import preflight
+    from cvkit.training.run import preflight
 
     preflight(config)
     assert config.image_size == size

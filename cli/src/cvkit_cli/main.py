@@ -84,7 +84,7 @@ def info(
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Print the layer table.")] = True,
 ) -> None:
     """A layer table, trainable and total parameters, and multiply-accumulates of an arch."""
-    from cvkit.augment import parse_assignments
+    from cvkit.data.augment import parse_assignments
 
     spec = cvkit.get_backbone(arch)
     overrides = parse_assignments(set_ or [], "--set")
@@ -134,8 +134,8 @@ def train(
     config: Annotated[Optional[Path], typer.Option("--config", "-c", help="A TOML or YAML file of settings; flags override it.")] = None,
 ) -> None:
     """Train a backbone x head on a data set and write a run directory."""
-    from cvkit.augment import parse_assignments
-    from cvkit.config import RunConfig, read_config_file
+    from cvkit.data.augment import parse_assignments
+    from cvkit.training.config import RunConfig, read_config_file
 
     settings = read_config_file(config) if config else {}
     given = {
@@ -186,8 +186,8 @@ def evaluate(
     """Report the task's metrics of a trained run on its validation split.
 
     Classification: accuracy (top-5 past 5 classes). Localization: class accuracy, mean box IoU
-    and aux_localization_accuracy (class right and IoU >= 0.5). Segmentation: pixel accuracy
-    and mean IoU over the classes, background included.
+    and aux_localization_accuracy (class right and IoU >= 0.5). Segmentation: pixel accuracy,
+    mean IoU over the classes with the background, and foreground_mean_iou without it.
     """
     results = cvkit.evaluate(run_dir, dataset=dataset, data_dir=data_dir)
     if as_json:
@@ -208,7 +208,7 @@ def recalibrate(
     For runs whose saved model scores far below their training accuracy (stale statistics,
     as runs from before cvkit recalibrated at the end of training can have).
     """
-    from cvkit.training import recalibrate_run
+    from cvkit.training.run import recalibrate_run
 
     result = recalibrate_run(run_dir, batches=batches)
     if not result.batches:
@@ -232,7 +232,7 @@ def predict(
     Prints the top classes, the box in the image's pixels (x1,y1,x2,y2) or each class's share
     of the pixels, and writes a PNG per image with the box drawn or the mask overlaid.
     """
-    from cvkit.training import load_run
+    from cvkit.training.run import load_run
 
     _, _, model = load_run(run_dir)
     if out is None and model.task in ("localization", "segmentation"):
@@ -265,8 +265,8 @@ def export(
     )] = False,
 ) -> None:
     """Export a trained model as a TensorFlow SavedModel (serving_default takes uint8 images)."""
-    from cvkit.export import FORMATS
-    from cvkit.training import load_run
+    from cvkit.serve.export import FORMATS
+    from cvkit.training.run import load_run
 
     if format not in FORMATS:
         raise CvkitError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")

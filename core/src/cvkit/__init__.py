@@ -10,20 +10,20 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from cvkit.backbone import (
+from cvkit.contract.params import check_params
+from cvkit.models.backbone import (
     FEATURE_STRIDES,
     Features,
     check_input_size,
-    check_params,
     default_image_size,
     register_variants,
 )
-from cvkit.data import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image, split_indices
+from cvkit.data.splits import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image, split_indices
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
-from cvkit.head import Objectives, TaskSpec
-from cvkit.hookimpl import hookimpl
-from cvkit.plugins import PluginInfo, get_plugin_manager, get_registries, reset_plugin_manager
-from cvkit.registry import (
+from cvkit.models.head import Objectives, TaskSpec
+from cvkit.contract.hookimpl import hookimpl
+from cvkit.contract.plugins import PluginInfo, get_plugin_manager, get_registries, reset_plugin_manager
+from cvkit.contract.registry import (
     TASKS,
     AugmentationSpec,
     BackboneSpec,
@@ -37,31 +37,31 @@ __version__ = "0.1.0"
 
 # Public names whose modules import Keras or TensorFlow: loaded on first access.
 _LAZY = {
-    "CvkitModel": "cvkit.models",
-    "create_model": "cvkit.models",
-    "load_model": "cvkit.models",
-    "count_params": "cvkit.models",
-    "count_macs": "cvkit.insight",
-    "model_summary": "cvkit.insight",
-    "splits_from_arrays": "cvkit.data",
-    "to_example": "cvkit.data",
-    "global_pool": "cvkit.backbone",
-    "RunConfig": "cvkit.config",
-    "train": "cvkit.training",
-    "evaluate": "cvkit.training",
-    "predict": "cvkit.prediction",
-    "export_savedmodel": "cvkit.export",
+    "CvkitModel": "cvkit.models.assembly",
+    "create_model": "cvkit.models.assembly",
+    "load_model": "cvkit.models.assembly",
+    "count_params": "cvkit.models.assembly",
+    "count_macs": "cvkit.insight.info",
+    "model_summary": "cvkit.insight.info",
+    "splits_from_arrays": "cvkit.data.splits",
+    "to_example": "cvkit.data.splits",
+    "global_pool": "cvkit.models.backbone",
+    "RunConfig": "cvkit.training.config",
+    "train": "cvkit.training.run",
+    "evaluate": "cvkit.training.run",
+    "predict": "cvkit.serve.predict",
+    "export_savedmodel": "cvkit.serve.export",
 }
 
 if TYPE_CHECKING:
-    from cvkit.backbone import global_pool
-    from cvkit.config import RunConfig
-    from cvkit.data import splits_from_arrays, to_example
-    from cvkit.export import export_savedmodel
-    from cvkit.insight import count_macs, model_summary
-    from cvkit.models import CvkitModel, count_params, create_model, load_model
-    from cvkit.prediction import predict
-    from cvkit.training import evaluate, train
+    from cvkit.models.backbone import global_pool
+    from cvkit.training.config import RunConfig
+    from cvkit.data.splits import splits_from_arrays, to_example
+    from cvkit.serve.export import export_savedmodel
+    from cvkit.insight.info import count_macs, model_summary
+    from cvkit.models.assembly import CvkitModel, count_params, create_model, load_model
+    from cvkit.serve.predict import predict
+    from cvkit.training.run import evaluate, train
 
 
 def __getattr__(name: str) -> Any:

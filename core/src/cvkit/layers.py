@@ -9,7 +9,7 @@ from typing import Any
 
 import keras
 
-from cvkit.batchnorm import DEFAULT_BN_MOMENTUM
+from cvkit.models.batchnorm import DEFAULT_BN_MOMENTUM
 
 BN_EPSILON = 1.001e-5
 

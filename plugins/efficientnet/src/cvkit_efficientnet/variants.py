@@ -19,7 +19,7 @@ BASE = {
     "activation": "swish",
     "dropout": 0.2,  # before the classifier
     "drop_connect_rate": 0.2,  # reached by the last block, rising linearly from 0
-    "bn_epsilon": 1e-3,  # BN momentum is set for the whole model (cvkit.batchnorm)
+    "bn_epsilon": 1e-3,  # BN momentum is set for the whole model (cvkit.models.batchnorm)
 }
 
 # name -> (width, depth, default input size, dropout)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from cvkit.data import read_image
+from cvkit.data.splits import read_image
 
 OVERLAY_ALPHA = 0.5
 
@@ -34,7 +34,7 @@ def load_images(paths: list[str], size: tuple[int, int], channels: int) -> tuple
 def mask_ids(probabilities: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Class ids ``[H, W]`` at the image's ``size`` from per-pixel probabilities at the model's
     size: the probabilities are resized (as the SavedModel does), then the most probable class."""
-    from cvkit.export import resize_probabilities
+    from cvkit.serve.export import resize_probabilities
 
     if probabilities.shape[:2] != tuple(size):
         probabilities = resize_probabilities(probabilities[None], size).numpy()[0]

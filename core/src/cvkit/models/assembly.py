@@ -11,12 +11,13 @@ from cvkit.runtime import import_keras
 
 keras = import_keras()
 
-from cvkit.backbone import check_input_size, check_params
-from cvkit.batchnorm import DEFAULT_BN_MOMENTUM, set_batch_norm_momentum
+from cvkit.contract.params import check_params
+from cvkit.models.backbone import check_input_size
+from cvkit.models.batchnorm import DEFAULT_BN_MOMENTUM, set_batch_norm_momentum
 from cvkit.errors import CvkitError, UnknownNameError
-from cvkit.head import TaskSpec
-from cvkit.plugins import get_registries
-from cvkit.registry import resolve_callable
+from cvkit.models.head import TaskSpec
+from cvkit.contract.plugins import get_registries
+from cvkit.contract.registry import resolve_callable
 
 PREPROCESS_LAYER = "preprocess"
 
@@ -133,7 +134,7 @@ def create_model(
     not have is an error listing the valid ones. ``include_top=False`` returns the bare
     backbone, whose output is the deepest feature map; ``model.feature_maps`` maps strides to
     tensors for dense heads. ``bn_momentum`` is given to every BatchNormalization layer (None
-    keeps what the backbone chose); see :mod:`cvkit.batchnorm`.
+    keeps what the backbone chose); see :mod:`cvkit.models.batchnorm`.
     """
     return CvkitModel(
         arch=arch, head=head, num_classes=num_classes, input_shape=input_shape,

@@ -65,7 +65,7 @@ def count_macs(model: keras.Model) -> int:
 
 def model_summary(model: keras.Model) -> dict[str, Any]:
     """A JSON-ready description: arch, input shape, layer table, parameters and MACs."""
-    from cvkit.models import count_params
+    from cvkit.models.assembly import count_params
 
     trainable, total = count_params(model)
     rows = []

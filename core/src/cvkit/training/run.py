@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cvkit.augment import build_augmentation, validate_augmentations
-from cvkit.backbone import check_params, default_image_size
-from cvkit.batchnorm import DEFAULT_RECALIBRATION_BATCHES, recalibrate_batch_norm
-from cvkit.config import RunConfig, read_run_config
-from cvkit.data import DatasetSplits
+from cvkit.data.augment import build_augmentation, validate_augmentations
+from cvkit.contract.params import check_params
+from cvkit.models.backbone import default_image_size
+from cvkit.models.batchnorm import DEFAULT_RECALIBRATION_BATCHES, recalibrate_batch_norm
+from cvkit.training.config import RunConfig, read_run_config
+from cvkit.data.splits import DatasetSplits
 from cvkit.errors import CvkitError, NonFiniteLossError
-from cvkit.head import TaskSpec
-from cvkit.plugins import get_registries
-from cvkit.registry import DatasetSpec, HeadSpec, resolve_callable
+from cvkit.models.head import TaskSpec
+from cvkit.contract.plugins import get_registries
+from cvkit.contract.registry import DatasetSpec, HeadSpec, resolve_callable
 
 MODEL_FILE = "model.keras"
 METRICS_CSV = "metrics.csv"
@@ -95,7 +96,7 @@ def prepare(config: RunConfig) -> Prepared:
     if splits.info.num_train == 0 or splits.info.num_validation == 0:
         raise CvkitError(f"dataset {config.dataset!r} has an empty train or validation split; add images")
 
-    from cvkit.models import create_model
+    from cvkit.models.assembly import create_model
 
     overrides = dict(arch.training_overrides)
     channels = splits.info.image_shape[-1]
@@ -120,7 +121,7 @@ def compile_model(model: Any, head: HeadSpec, task: TaskSpec, head_params: dict,
 
 
 def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True) -> tuple[Any, Any]:
-    from cvkit.engine import make_pipeline
+    from cvkit.training.engine import make_pipeline
 
     config, head, task = prepared.config, prepared.head, prepared.task
     targets = resolve_callable(head.targets)
@@ -149,7 +150,7 @@ def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
     """The model without training-only parts (auxiliary classifiers), weights copied by name."""
     if not training_overrides:
         return model
-    from cvkit.models import CvkitModel
+    from cvkit.models.assembly import CvkitModel
 
     config = model.get_config()
     params = {k: v for k, v in config["backbone_params"].items() if k not in training_overrides}
@@ -174,7 +175,7 @@ def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
 
     keras = import_keras()
 
-    from cvkit.engine import make_optimizer
+    from cvkit.training.engine import make_optimizer
 
     keras.utils.set_random_seed(config.seed)
     prepared = prepare(config)
@@ -217,7 +218,7 @@ def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run
     """``model.fit`` with the run's callbacks; a NaN loss stops it with a clear error."""
     import keras
 
-    from cvkit.engine import AtomicCheckpoint, RecalibrateBeforeValidation
+    from cvkit.training.engine import AtomicCheckpoint, RecalibrateBeforeValidation
 
     config = prepared.config
     checkpoint = AtomicCheckpoint(run_dir)
@@ -249,7 +250,7 @@ def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run
 
 def _finish(prepared: Prepared, outputs: list[str], run_dir: Path) -> dict[str, float]:
     """The inference model, its BN statistics recalibrated, evaluated and saved with the curves."""
-    from cvkit.engine import plot_curves
+    from cvkit.training.engine import plot_curves
     from cvkit.fileio import write_atomic, write_text_atomic
 
     config = prepared.config
@@ -301,7 +302,7 @@ def load_run(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any], Any]:
     config, extra = read_run_config(run_dir)
     if not (run_dir / MODEL_FILE).is_file():
         raise CvkitError(f"{run_dir} has no {MODEL_FILE} (the run did not finish); train again with cvkit train --out {run_dir}")
-    from cvkit.models import load_model
+    from cvkit.models.assembly import load_model
 
     return config, extra, load_model(run_dir / MODEL_FILE)
 
@@ -346,7 +347,7 @@ def recalibrate_run(run_dir: str | Path, batches: int = DEFAULT_RECALIBRATION_BA
     atomically. A model without BatchNorm is left alone (0 batches). When the training data
     can no longer be loaded, a one-line error says so and nothing is written.
     """
-    from cvkit.batchnorm import batch_norm_layers
+    from cvkit.models.batchnorm import batch_norm_layers
     from cvkit.fileio import write_atomic, write_text_atomic
 
     config, _, model = load_run(run_dir)

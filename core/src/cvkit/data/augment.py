@@ -8,9 +8,9 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from cvkit.backbone import check_params
+from cvkit.contract.params import check_params
 from cvkit.errors import CvkitError
-from cvkit.plugins import get_registries
+from cvkit.contract.plugins import get_registries
 
 _CALL = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*(?:\((.*)\))?\s*$")
 
@@ -59,7 +59,7 @@ def build_augmentation(
     """One function ``apply(batch, batch_seed)`` running every augmentation in order (None when empty).
 
     ``batch_seed`` is a shape-(2,) integer tensor, a different one for every batch of every epoch
-    (see :func:`cvkit.engine.make_pipeline`). Every random draw of the augmentations is derived
+    (see :func:`cvkit.training.engine.make_pipeline`). Every random draw of the augmentations is derived
     from it with stateless ops, so parallel map calls give the same batches in every run.
     """
     registry = get_registries().augmentations

@@ -9,7 +9,7 @@ from typing import Any
 
 import keras
 
-from cvkit.config import RunConfig
+from cvkit.training.config import RunConfig
 from cvkit.fileio import write_atomic, write_text_atomic
 
 CHECKPOINT_DIR = "checkpoints"
@@ -138,7 +138,7 @@ class RecalibrateBeforeValidation(keras.callbacks.Callback):
         self._recalibrator: Any = None
 
     def on_test_begin(self, logs: dict | None = None) -> None:
-        from cvkit.batchnorm import BatchNormRecalibrator
+        from cvkit.models.batchnorm import BatchNormRecalibrator
 
         if self._recalibrator is None:
             self._recalibrator = BatchNormRecalibrator(self.model)

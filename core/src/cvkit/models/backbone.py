@@ -37,17 +37,6 @@ class Features:
         return self.maps[max(self.maps)]
 
 
-def check_params(arch: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge overrides into an arch's defaults, refusing names the family does not have."""
-    unknown = sorted(set(overrides) - set(defaults))
-    if unknown:
-        valid = ", ".join(sorted(defaults)) or "none"
-        raise CvkitError(
-            f"{arch} has no parameter {', '.join(repr(u) for u in unknown)}; valid parameters: {valid}"
-        )
-    return {**defaults, **overrides}
-
-
 def default_image_size(min_input_size: int, multiple: int = 32) -> int:
     """The training size when none is given: 32, or the arch's smallest input rounded up to
     a multiple of 32, so every head (dense ones need the total stride to divide it) fits."""

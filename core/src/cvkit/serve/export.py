@@ -39,7 +39,7 @@ def fully_convolutional(model: Any) -> Any:
     Segmentation heads are fully convolutional, so the SavedModel can run them at the image's
     own size. A backbone that cannot build without a fixed size (LeNet's FC layers) gives None.
     """
-    from cvkit.models import CvkitModel
+    from cvkit.models.assembly import CvkitModel
 
     if not isinstance(model, CvkitModel) or model.image_shape[0] is None:
         return model if isinstance(model, CvkitModel) else None

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from cvkit.data import (
+from cvkit.data.splits import (
     DatasetInfo,
     DatasetSplits,
     check_box,

@@ -10,9 +10,9 @@ from typing import Any
 
 import pluggy
 
-from cvkit import hookspecs
+from cvkit.contract import hookspecs
 from cvkit.errors import CvkitError, DuplicateNameError
-from cvkit.registry import Registries
+from cvkit.contract.registry import Registries
 
 ENTRY_POINT_GROUP = "cvkit"
 LOAD_ENV = "CVKIT_LOAD_PLUGINS"
@@ -56,7 +56,7 @@ class PluginManager:
         self.infos: dict[str, PluginInfo] = {}
         self._registries: Registries | None = None
         self._lock = threading.Lock()
-        from cvkit import builtin
+        from cvkit.contract import builtin
 
         self.register(builtin, name=BUILTIN, distribution="cvkit-core")
         if autoload:
