@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+import importlib
+import inspect
+
 import keras
 import pytest
 
 import cvkit
 from cvkit.testing import assert_overfits, create_tiny_model
+from cvkit_resnet.backbone import build_resnet
+from cvkit_resnet.blocks import basic_block, bottleneck
+from cvkit_resnet.variants import BASE, VARIANTS
 
 
 def _layer(model, name):
@@ -17,14 +24,54 @@ def test_family_name_resolves_to_resnet50():
     assert cvkit.get_backbone("resnet").name == "resnet50"
 
 
-def test_blocks_are_registered_for_other_plugins():
-    assert {"basic_block", "bottleneck", "resnet_body"} <= set(cvkit.list_blocks())
+def test_the_table_is_the_builders_only_parameters():
+    # The builder has no defaults of its own: its keywords are exactly the table's columns.
+    keywords = inspect.signature(build_resnet).parameters.values()
+    assert all(p.default is inspect.Parameter.empty for p in keywords)
+    assert [p.name for p in keywords] == ["inputs", "include_top", *BASE]
+    assert all(list(row) == list(BASE) for row in VARIANTS.values())
+
+
+# (module, variant, the resnet row it is, what it changes): the rest of the family, defined once.
+FAMILY_ROWS = [
+    ("cvkit_resnext.variants", "resnext50_32x4d", "resnet50", {"groups": 32, "width_per_group": 4}),
+    ("cvkit_resnext.variants", "resnext101_32x8d", "resnet101", {"groups": 32, "width_per_group": 8}),
+    ("cvkit_senet.variants", "se_resnet50", "resnet50", {"se_ratio": 16}),
+    ("cvkit_senet.variants", "se_resnext50_32x4d", "resnet50", {"se_ratio": 16, "groups": 32, "width_per_group": 4}),
+    ("cvkit_deformable.variants", "resnet50_dcn", "resnet50",
+     {"conv3x3_block": "deformable_conv", "conv3x3_stages": [3, 4, 5]}),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "base", "differences"), FAMILY_ROWS)
+def test_family_rows_are_resnet_rows_with_only_their_differences(module, name, base, differences):
+    assert cvkit.get_backbone(name).defaults == {**VARIANTS[base], **differences}
+    original = copy.deepcopy(VARIANTS[base])
+    VARIANTS[base]["stem_filters"] = 32  # an edit of resnet's table reaches the family's row: no copy
+    try:
+        row = importlib.reload(importlib.import_module(module)).VARIANTS[name]
+    finally:
+        VARIANTS[base] = original
+        importlib.reload(importlib.import_module(module))
+    assert row == {**original, **differences, "stem_filters": 32}
+
+
+@pytest.mark.parametrize("name", ["resnet50", "resnext50_32x4d", "resnext101_32x8d", "resnet50_dcn"])
+def test_the_family_registers_resnets_public_builder(name):
+    assert cvkit.get_backbone(name).load() is build_resnet
+
+
+def test_the_family_registers_only_its_swap_point_as_a_block():
+    # Blocks are imported from cvkit_resnet.blocks; the registry holds what a user picks by name.
+    family = {"cvkit-resnet", "cvkit-resnext", "cvkit-senet", "cvkit-deformable"}
+    registry = cvkit.get_registries().blocks
+    assert [n for n in cvkit.list_blocks() if registry.get(n).plugin in family] == ["deformable_conv"]
 
 
 def test_basic_block_projects_the_shortcut_only_when_the_shape_changes():
     inputs = keras.Input((16, 16, 8))
-    same = cvkit.get_block("basic_block")(inputs, name="same", filters=8)
-    down = cvkit.get_block("basic_block")(inputs, name="down", filters=16, strides=2)
+    same = basic_block(inputs, name="same", filters=8)
+    down = basic_block(inputs, name="down", filters=16, strides=2)
     model = keras.Model(inputs, [same, down])
     names = {layer.name for layer in model.layers}
     assert "same_0_conv" not in names and "down_0_conv" in names
@@ -33,7 +80,7 @@ def test_basic_block_projects_the_shortcut_only_when_the_shape_changes():
 
 def test_bottleneck_expands_four_times_and_groups_the_3x3():
     inputs = keras.Input((16, 16, 32))
-    out = cvkit.get_block("bottleneck")(inputs, name="b", filters=16, width=32, groups=8, strides=2)
+    out = bottleneck(inputs, name="b", filters=16, width=32, groups=8, strides=2)
     model = keras.Model(inputs, out)
     assert tuple(out.shape) == (None, 8, 8, 64)
     conv = _layer(model, "b_2_conv")
@@ -44,7 +91,7 @@ def test_bottleneck_expands_four_times_and_groups_the_3x3():
 def test_bottleneck_cardinality_must_divide_the_width():
     inputs = keras.Input((8, 8, 64))
     with pytest.raises(cvkit.CvkitError, match="groups .*3.* does not divide the bottleneck width 64; valid choices: 1, 2, 4, 8, 16, 32, 64"):
-        cvkit.get_block("bottleneck")(inputs, name="b", filters=64, groups=3)
+        bottleneck(inputs, name="b", filters=64, groups=3)
     with pytest.raises(cvkit.CvkitError, match="does not divide the bottleneck width 8"):
         create_tiny_model("resnet50", groups=3)
 

@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 
 import cvkit
+import cvkit_senet.backbone
+from cvkit.layers import squeeze_excite
 from cvkit.testing import assert_overfits, create_tiny_model
+from cvkit_resnet.backbone import build_resnet
 
 
 def test_family_name_resolves_to_se_resnet50():
@@ -20,6 +23,18 @@ def test_se_resnet50_is_resnet50_with_se_ratio():
     resnet = create_tiny_model("resnet50", se_ratio=16)
     assert cvkit.count_params(se) == cvkit.count_params(resnet)
     assert [layer.name for layer in se.layers] == [layer.name for layer in resnet.layers]
+
+
+def test_builds_through_the_resnet_plugins_builder(monkeypatch):
+    calls = []
+
+    def recording_build(inputs, **params):
+        calls.append(params)
+        return build_resnet(inputs, **params)
+
+    monkeypatch.setattr(cvkit_senet.backbone, "build_resnet", recording_build)
+    create_tiny_model("se_resnet50")
+    assert [call["se_ratio"] for call in calls] == [4]
 
 
 def test_se_sits_on_the_residual_before_the_addition():
@@ -36,7 +51,7 @@ def test_se_sits_on_the_residual_before_the_addition():
 
 def test_squeeze_excite_rescales_channels_by_a_sigmoid_gate():
     inputs = keras.Input((4, 4, 8))
-    model = keras.Model(inputs, cvkit.get_block("squeeze_excite")(inputs, name="se", reduction=2))
+    model = keras.Model(inputs, squeeze_excite(inputs, name="se", reduction=2))
     x = np.random.default_rng(0).normal(size=(2, 4, 4, 8)).astype("float32")
     reduce_w, reduce_b, expand_w, expand_b = model.get_weights()
     squeezed = np.maximum(x.mean(axis=(1, 2)) @ reduce_w[0, 0] + reduce_b, 0)

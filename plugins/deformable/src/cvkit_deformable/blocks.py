@@ -1,4 +1,4 @@
-"""The deformable conv block other plugins fetch with ``cvkit.get_block("deformable_conv")``."""
+"""The deformable conv block: a user picks it by name as a ResNet's ``conv3x3_block``."""
 
 from __future__ import annotations
 

@@ -1,19 +1,21 @@
-"""Deformable plugin: the deformable conv block and ResNet-50-DCN."""
+"""Deformable plugin: the deformable conv block, and ResNet-50-DCN built by the resnet plugin."""
 
 from cvkit import hookimpl, register_variants
-from cvkit_deformable.variants import DEFAULT, PAPER, TINY, VARIANTS
+from cvkit_deformable.variants import DEFAULT, PAPER, VARIANTS
+from cvkit_resnet.backbone import build_resnet
+from cvkit_resnet.variants import tiny
 
 
 @hookimpl
 def register_backbones(register):
     register_variants(
-        register, VARIANTS, build="cvkit_deformable.backbone:build_resnet_dcn", family="deformable",
-        default=DEFAULT, paper=PAPER, tiny=TINY,
+        register, VARIANTS, build=build_resnet, family="deformable", default=DEFAULT, paper=PAPER, tiny=tiny,
         describe=lambda name, p: f"ResNet-50 with deformable 3x3 convs in stages {p['conv3x3_stages']}",
     )
 
 
 @hookimpl
 def register_blocks(register):
+    # The swap point of cvkit_resnet's 3x3 convs (its conv3x3_block parameter).
     register("deformable_conv", "cvkit_deformable.blocks:deformable_conv",
              description="deformable conv: learned per-tap offsets, bilinear sampling, then convolution")

@@ -1,25 +1,15 @@
-"""Deformable ConvNets: ResNet-50 with deformable 3x3 convs in stages conv3_x to conv5_x."""
+"""Deformable ConvNets: ResNet-50 with deformable 3x3 convs in stages conv3_x to conv5_x.
+
+The row is ResNet-50 from the resnet plugin's table with only the 3x3 conv type of those stages
+changed: ``conv3x3_block`` is the residual blocks' swap point, filled with this plugin's block.
+"""
+
+from cvkit_resnet.variants import VARIANTS as RESNET
 
 PAPER = "Dai et al., Deformable Convolutional Networks (ICCV 2017)"
 
-# The ResNet-50 parameters of the resnet plugin's builder (fetched as the "resnet_body" block).
-RESNET50 = {
-    "block": "bottleneck",
-    "blocks": [3, 4, 6, 3],
-    "stage_widths": [64, 128, 256, 512],
-    "stem_filters": 64,
-    "groups": 1,
-    "width_per_group": None,
-    "stride_on": "3x3",
-    "se_ratio": 0,
-    "conv3x3_block": None,
-    "conv3x3_stages": [2, 3, 4, 5],
-}
-
 VARIANTS = {
-    "resnet50_dcn": {**RESNET50, "conv3x3_block": "deformable_conv", "conv3x3_stages": [3, 4, 5]},
+    "resnet50_dcn": {**RESNET["resnet50"], "conv3x3_block": "deformable_conv", "conv3x3_stages": [3, 4, 5]},
 }
 
 DEFAULT = "resnet50_dcn"
-
-TINY = {"blocks": [1, 1, 1, 1], "stage_widths": [8, 16, 32, 64], "stem_filters": 8}

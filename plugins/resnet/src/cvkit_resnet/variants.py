@@ -1,8 +1,14 @@
-"""ResNet variants: ResNet-18/34 (basic blocks) and ResNet-50/101/152 (bottlenecks).
+"""The ResNet family table: ResNet-18/34 (basic blocks) and ResNet-50/101/152 (bottlenecks).
 
-Every ResNet-family plugin (ResNeXt, SE-Net, the deformable ResNet) builds through the same
-parameters, so a variant is just a row of this table with some values changed.
+This is the one table of the family. ResNeXt, SE-Net and the deformable ResNet import it
+(``from cvkit_resnet.variants import VARIANTS``) and state only what differs from a row here;
+they all build through :func:`cvkit_resnet.backbone.build_resnet`.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 PAPER = "He et al., Deep Residual Learning for Image Recognition (CVPR 2016)"
 
@@ -33,3 +39,10 @@ DEFAULT = "resnet50"
 
 # One block per stage and narrow stages: a 32x32 build trains in about a second.
 TINY = {"blocks": [1, 1, 1, 1], "stage_widths": [8, 16, 32, 64], "stem_filters": 8}
+# Grouped 3x3 convs need wider stages: 4 groups of 16 * 16 / 64 = 4 channels at conv2_x.
+TINY_GROUPED = {**TINY, "stage_widths": [16, 32, 64, 128], "groups": 4, "width_per_group": 16}
+
+
+def tiny(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The tiny override of any row of the family: grouped rows (ResNeXt) keep their groups."""
+    return TINY_GROUPED if params["groups"] > 1 else TINY
