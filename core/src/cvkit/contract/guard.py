@@ -27,11 +27,17 @@ _SCOPE = re.compile(rf"{_SCOPE_PREFIX}__([a-z]+)__([A-Za-z0-9_.\-]+?)__")
 
 def describe_failure(kind: str, spec: Spec, exc: BaseException) -> str:
     """``augmentation 'x' (from plugin distribution 'y') failed: ValueError: boom; ...``."""
-    lines = str(getattr(exc, "message", None) or exc).strip().splitlines()
-    text = " ".join(lines[0].split()) if lines else ""  # TensorFlow appends node traces below
+    text = " ".join(_first_line(str(getattr(exc, "message", None) or exc)).split())
     reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return (f"{kind} {spec.name!r} (from plugin distribution {spec.plugin!r}) failed: {reason}; "
             f"this is a bug in that plugin: report it to its authors, or stop using {spec.name!r}")
+
+
+def _first_line(message: str) -> str:
+    """The line that says what went wrong (TensorFlow wraps the plugin's own error in node traces)."""
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    raised = [line for line in lines if re.match(r"^[A-Za-z_.]*(Error|Exception): ", line)]
+    return raised[0] if raised else (lines[0] if lines else "")
 
 
 @contextlib.contextmanager
@@ -42,7 +48,9 @@ def plugin_call(kind: str, spec: Spec) -> Iterator[None]:
     except CvkitError:
         raise
     except Exception as exc:
-        raise PluginError(describe_failure(kind, spec, exc)) from exc
+        error = PluginError(describe_failure(kind, spec, exc))
+        error.ag_pass_through = True  # autograph would rewrite the message into a traceback
+        raise error from exc
 
 
 def guarded(kind: str, spec: Spec, fn: F) -> F:
