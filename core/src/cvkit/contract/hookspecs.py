@@ -114,6 +114,22 @@ PROTOCOLS: tuple[type, ...] = (
 )
 
 
+def call_signature(protocol: type) -> str:
+    """``protocol.__call__``'s signature as written here (docs/hooks.md shows it; a test compares)."""
+    import inspect
+
+    class Written(str):
+        def __repr__(self) -> str:
+            return str(self)
+
+    signature = inspect.signature(protocol.__call__)
+    parameters = [p.replace(annotation=Written(p.annotation)) if isinstance(p.annotation, str) else p
+                  for p in signature.parameters.values()]
+    returns = signature.return_annotation
+    return str(signature.replace(parameters=parameters,
+                                 return_annotation=Written(returns) if isinstance(returns, str) else returns))
+
+
 @hookspec
 def register_blocks(register: RegisterBlock) -> None:
     """Register reusable building blocks so other plugins can use them without importing you.
