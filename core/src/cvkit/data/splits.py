@@ -94,7 +94,9 @@ def splits_from_arrays(
         ds = tf.data.Dataset.from_tensor_slices({k: v[idx] for k, v in columns.items()})
         return ds.map(lambda ex: to_example(ex, image_size), num_parallel_calls=tf.data.AUTOTUNE)
 
-    info = DatasetInfo(**{**info.__dict__, "num_train": len(train_idx), "num_validation": len(val_idx)})
+    shape = (*image_size, info.image_shape[-1]) if image_size else info.image_shape  # of the images returned
+    info = DatasetInfo(**{**info.__dict__, "image_shape": tuple(shape), "num_train": len(train_idx),
+                          "num_validation": len(val_idx)})
     return DatasetSplits(train=make(train_idx), validation=make(val_idx), info=info)
 
 
