@@ -99,3 +99,35 @@ def test_without_a_native_top_the_dense_head_is_used(conv_top_plugin):
     model = cvkit.create_model("fake-dense-top", num_classes=3, input_shape=(32, 32, 3))
     assert "native_classifier" not in {layer.name for layer in model.layers}
     assert type(model.get_layer("predictions")).__name__ == "Dense"
+
+
+def test_a_dataset_loader_gets_image_size_as_height_width(tmp_path):
+    import numpy as np
+
+    from cvkit.training.config import RunConfig
+    from cvkit.training.run import load_splits
+
+    received = []
+
+    def load(*, image_size, seed, validation_fraction, limit, **_):
+        received.append(image_size)
+        info = cvkit.DatasetInfo(name="recorder", class_names=("a", "b"), image_shape=(8, 8, 3))
+        images = np.zeros((4, 8, 8, 3), "uint8")
+        return cvkit.splits_from_arrays(info, images, np.array([0, 1, 0, 1]), image_size=image_size, seed=seed,
+                                        validation_fraction=validation_fraction, limit=limit)
+
+    plugin = types.SimpleNamespace()
+
+    @cvkit.hookimpl
+    def register_datasets(register: cvkit.RegisterDataset) -> None:
+        register("fake-recorder", load=load, tasks={"classification"})
+
+    plugin.register_datasets = register_datasets
+    cvkit.register_plugin(plugin, name="fake-recorder")
+    try:
+        splits = load_splits(RunConfig(dataset="fake-recorder"), "classification", 40)
+    finally:
+        cvkit.unregister_plugin("fake-recorder")
+    assert received == [(40, 40)]
+    assert splits.info.image_shape == (40, 40, 3)
+    assert tuple(splits.train.element_spec["images"].shape) == (40, 40, 3)
