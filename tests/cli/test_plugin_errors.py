@@ -44,6 +44,29 @@ def register_augmentations(register):
     register("broken_at_run_time", build="cvkit_broken_aug:build_broken_at_run_time", family="test")
 
 
+def build_head(features, task, **_):
+    import keras
+
+    pooled = keras.layers.GlobalAveragePooling2D()(features.last)
+    return {"probabilities": keras.layers.Dense(task.num_classes, activation="softmax")(pooled)}
+
+
+def head_objectives(task, outputs, **_):
+    import keras
+
+    return cvkit.Objectives(losses={name: keras.losses.SparseCategoricalCrossentropy() for name in outputs})
+
+
+def broken_targets(batch, outputs, task, **_):
+    raise IndexError("no target for you")
+
+
+@cvkit.hookimpl
+def register_heads(register):
+    register("brokenhead", build=build_head, objectives=head_objectives, targets=broken_targets,
+             tasks={"classification"})
+
+
 @cvkit.hookimpl
 def register_datasets(register):
     register("brokenset", load="cvkit_broken_aug:load_broken", tasks={"classification"})
@@ -69,3 +92,8 @@ def test_a_failing_augmentation_is_one_line_naming_it(env, tmp_path, aug):
 def test_a_failing_dataset_loader_is_one_line_naming_it(env, tmp_path):
     result = run_cli(*TRAIN, "--dataset", "brokenset", "--out", str(tmp_path / "run"), env=env)
     assert_user_error(result, "dataset 'brokenset'", "'cvkit-broken-aug'", "KeyError")
+
+
+def test_a_failing_head_targets_function_is_one_line_naming_it(env, tmp_path):
+    result = run_cli(*TRAIN, "--dataset", "shapes:16", "--head", "brokenhead", "--out", str(tmp_path / "run"), env=env)
+    assert_user_error(result, "head 'brokenhead'", "'cvkit-broken-aug'", "IndexError: no target for you")
