@@ -29,6 +29,20 @@ def test_every_hook_is_documented_with_its_signature(hook):
     assert inspect.cleandoc(doc) in text, f"docs/hooks.md describes {hook} differently from hookspecs.py"
 
 
+@pytest.mark.parametrize("protocol", hookspecs.PROTOCOLS, ids=lambda p: p.__name__)
+def test_every_contract_protocol_is_documented_with_its_call_signature(protocol):
+    text = (DOCS / "hooks.md").read_text()
+    written = f"class {protocol.__name__}(Protocol):\n    def __call__{hookspecs.call_signature(protocol)}: ..."
+    assert written in text, f"docs/hooks.md lacks {written!r}"
+
+
+def test_every_register_hook_is_typed_with_its_protocol():
+    for hook, protocol in hookspecs.REGISTER_PROTOCOLS.items():
+        annotation = inspect.signature(getattr(hookspecs, hook)).parameters["register"].annotation
+        assert annotation == protocol.__name__, hook
+    assert inspect.signature(hookspecs.register_commands).parameters["app"].annotation == "typer.Typer"
+
+
 def test_every_cli_command_is_in_the_cli_reference():
     from cvkit_cli.main import app
 
@@ -56,6 +70,8 @@ def test_every_cli_option_is_in_its_commands_section():
 
 def test_readme_quickstart_is_exactly_the_two_commands():
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"## Quickstart\s+```(?:console|bash|sh)?\n(.*?)```", readme, re.S).group(1)
+    found = re.search(r"## Quickstart\n(.*?)```(?:console|bash|sh)?\n(.*?)```", readme, re.S)
+    before, block = found.group(1), found.group(2)
+    assert "pip install uv" in before, "README must say how to get uv before the quickstart commands"
     commands = [line.lstrip("$ ").strip() for line in block.splitlines() if line.strip()]
     assert commands == ["uv run cvkit train --arch densenet", "uv run pytest"]

@@ -22,6 +22,22 @@ from cvkit.data.splits import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
 from cvkit.models.head import Objectives, TaskSpec
 from cvkit.contract.hookimpl import hookimpl
+from cvkit.contract.hookspecs import (  # the contract's types, for annotating plugins
+    Augmentation,
+    AugmentationBuilder,
+    BackboneBuilder,
+    BlockFn,
+    DatasetLoader,
+    HeadBuilder,
+    HeadObjectives,
+    HeadTargets,
+    NativeTop,
+    RegisterAugmentation,
+    RegisterBackbone,
+    RegisterBlock,
+    RegisterDataset,
+    RegisterHead,
+)
 from cvkit.contract.plugins import PluginInfo, get_plugin_manager, get_registries, reset_plugin_manager
 from cvkit.contract.registry import (
     TASKS,
@@ -119,6 +135,9 @@ def unregister_plugin(name: str) -> None:
 
 
 __all__ = [
+    "Augmentation", "AugmentationBuilder", "BackboneBuilder", "BlockFn", "DatasetLoader", "HeadBuilder",
+    "HeadObjectives", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
+    "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
     "CvkitError", "CvkitModel", "DatasetInfo", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
     "Features", "HeadSpec", "Objectives", "PluginError", "PluginInfo", "RunConfig", "TaskSpec",

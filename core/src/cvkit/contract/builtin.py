@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from cvkit.contract.hookimpl import hookimpl
+from cvkit.contract.hookspecs import RegisterBlock, RegisterDataset
 
 
 @hookimpl
-def register_datasets(register):
+def register_datasets(register: RegisterDataset) -> None:
     register(
         "folder", load="cvkit.data.loaders:load_folder", tasks={"classification", "localization", "segmentation"},
         takes_argument=True,
@@ -20,7 +21,7 @@ def register_datasets(register):
 
 
 @hookimpl
-def register_blocks(register):
+def register_blocks(register: RegisterBlock) -> None:
     # Transitional: plugins move to importing cvkit.layers directly; then these go.
     register("conv_bn_act", "cvkit.layers:conv_bn_act", description="conv -> batch norm -> activation")
     register("squeeze_excite", "cvkit.layers:squeeze_excite", description="SE channel attention: GAP -> FC C/r -> ReLU -> FC C -> sigmoid -> rescale")

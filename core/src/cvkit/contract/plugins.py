@@ -6,13 +6,16 @@ import os
 import threading
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from cvkit.contract import hookspecs
 from cvkit.errors import CvkitError, DuplicateNameError
 from cvkit.contract.registry import Registries
+
+if TYPE_CHECKING:
+    import typer
 
 ENTRY_POINT_GROUP = "cvkit"
 LOAD_ENV = "CVKIT_LOAD_PLUGINS"
@@ -137,7 +140,7 @@ class PluginManager:
         info = self.infos.get(plugin_name)
         return info.distribution if info else plugin_name
 
-    def call_register_commands(self, app: Any) -> None:
+    def call_register_commands(self, app: typer.Typer) -> None:
         for impl in self.pm.hook.register_commands.get_hookimpls():
             try:
                 impl.function(app=app)

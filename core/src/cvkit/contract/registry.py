@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from cvkit.errors import DuplicateNameError, PluginError, UnknownNameError
+
+if TYPE_CHECKING:
+    from cvkit.contract.hookspecs import (
+        AugmentationBuilder,
+        BackboneBuilder,
+        BlockFn,
+        DatasetLoader,
+        HeadBuilder,
+        HeadObjectives,
+        HeadTargets,
+        RegisterAugmentation,
+        RegisterBackbone,
+        RegisterBlock,
+        RegisterDataset,
+        RegisterHead,
+    )
 
 TASKS = ("classification", "localization", "segmentation")
 
@@ -42,15 +58,15 @@ class Spec:
 
 @dataclass(frozen=True)
 class BlockSpec(Spec):
-    fn: Callable | str = ""
+    fn: BlockFn | str = ""
 
-    def load(self) -> Callable:
+    def load(self) -> BlockFn:
         return resolve_callable(self.fn)
 
 
 @dataclass(frozen=True)
 class BackboneSpec(Spec):
-    build: Callable | str = ""
+    build: BackboneBuilder | str = ""
     family: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
     input_shape: tuple[int, int, int] = (224, 224, 3)
@@ -60,33 +76,33 @@ class BackboneSpec(Spec):
     training_overrides: Mapping[str, Any] = field(default_factory=dict)
     tiny: Mapping[str, Any] = field(default_factory=dict)
 
-    def load(self) -> Callable:
+    def load(self) -> BackboneBuilder:
         return resolve_callable(self.build)
 
 
 @dataclass(frozen=True)
 class HeadSpec(Spec):
-    build: Callable | str = ""
-    objectives: Callable | str = ""
-    targets: Callable | str = ""
+    build: HeadBuilder | str = ""
+    objectives: HeadObjectives | str = ""
+    targets: HeadTargets | str = ""
     tasks: frozenset[str] = frozenset()
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class AugmentationSpec(Spec):
-    build: Callable | str = ""
+    build: AugmentationBuilder | str = ""
     family: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
     geometric: bool = False
 
-    def load(self) -> Callable:
+    def load(self) -> AugmentationBuilder:
         return resolve_callable(self.build)
 
 
 @dataclass(frozen=True)
 class DatasetSpec(Spec):
-    load: Callable | str = ""
+    load: DatasetLoader | str = ""
     tasks: frozenset[str] = frozenset()
     takes_argument: bool = False
 
@@ -149,17 +165,17 @@ class Registries:
 
     # One callback per hook; ``plugin`` is bound by the plugin manager.
 
-    def block_callback(self, plugin: str) -> Callable[..., None]:
-        def register(name: str, fn: Callable | str, *, description: str = "") -> None:
+    def block_callback(self, plugin: str) -> RegisterBlock:
+        def register(name: str, fn: BlockFn | str, *, description: str = "") -> None:
             self.blocks.add(BlockSpec(name=name, plugin=plugin, fn=fn, description=description))
 
         return register
 
-    def backbone_callback(self, plugin: str) -> Callable[..., None]:
+    def backbone_callback(self, plugin: str) -> RegisterBackbone:
         def register(
             name: str,
             *,
-            build: Callable | str,
+            build: BackboneBuilder | str,
             family: str,
             defaults: Mapping[str, Any] | None = None,
             input_shape: tuple[int, int, int] = (224, 224, 3),
@@ -182,14 +198,14 @@ class Registries:
 
         return register
 
-    def head_callback(self, plugin: str) -> Callable[..., None]:
+    def head_callback(self, plugin: str) -> RegisterHead:
         def register(
             name: str,
             *,
-            build: Callable | str,
-            objectives: Callable | str,
-            targets: Callable | str,
-            tasks: set[str] | frozenset[str] | tuple[str, ...],
+            build: HeadBuilder | str,
+            objectives: HeadObjectives | str,
+            targets: HeadTargets | str,
+            tasks: Collection[str],
             defaults: Mapping[str, Any] | None = None,
             description: str = "",
         ) -> None:
@@ -204,11 +220,11 @@ class Registries:
 
         return register
 
-    def augmentation_callback(self, plugin: str) -> Callable[..., None]:
+    def augmentation_callback(self, plugin: str) -> RegisterAugmentation:
         def register(
             name: str,
             *,
-            build: Callable | str,
+            build: AugmentationBuilder | str,
             family: str,
             defaults: Mapping[str, Any] | None = None,
             description: str = "",
@@ -221,12 +237,12 @@ class Registries:
 
         return register
 
-    def dataset_callback(self, plugin: str) -> Callable[..., None]:
+    def dataset_callback(self, plugin: str) -> RegisterDataset:
         def register(
             name: str,
             *,
-            load: Callable | str,
-            tasks: set[str] | frozenset[str] | tuple[str, ...],
+            load: DatasetLoader | str,
+            tasks: Collection[str],
             description: str = "",
             takes_argument: bool = False,
         ) -> None:

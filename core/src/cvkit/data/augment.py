@@ -8,9 +8,11 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from cvkit.contract.guard import plugin_call, runtime_scope
 from cvkit.contract.params import check_params
-from cvkit.errors import CvkitError
 from cvkit.contract.plugins import get_registries
+from cvkit.contract.registry import AugmentationSpec
+from cvkit.errors import CvkitError
 
 _CALL = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*(?:\((.*)\))?\s*$")
 
@@ -63,7 +65,7 @@ def build_augmentation(
     from it with stateless ops, so parallel map calls give the same batches in every run.
     """
     registry = get_registries().augmentations
-    layers: list[Any] = []
+    layers: list[tuple[Any, AugmentationSpec]] = []
     for i, item in enumerate(augmentations):
         if isinstance(item, dict):
             name, params = item["name"], {k: v for k, v in item.items() if k != "name"}
@@ -71,24 +73,29 @@ def build_augmentation(
             name, params = parse_augmentation(item)
         spec = registry.get(name)
         params = check_params(f"augmentation {spec.name}", spec.defaults, params)
-        built = spec.load()(image_size=image_size, channels=channels,
-                            seed=None if seed is None else seed + i, **params)
-        layers.extend(built if isinstance(built, list | tuple) else [built])
+        with plugin_call("augmentation", spec):
+            built = spec.load()(image_size=tuple(image_size), channels=channels,
+                                seed=None if seed is None else seed + i, **params)
+        layers.extend((layer, spec) for layer in (built if isinstance(built, list | tuple) else [built]))
     if not layers:
         return None
-    takes_seed = [_takes_seed(layer) for layer in layers]
+    takes_seed = [_takes_seed(layer) for layer, _ in layers]
 
     def apply(batch: dict, batch_seed: Any) -> dict:
+        import tensorflow as tf
+
         draws = StatelessDraws(batch_seed)
-        for layer, seeded in zip(layers, takes_seed):
-            if seeded:
-                batch = layer(batch, training=True, seed=draws.next())
-            else:
-                with draws.feeding(layer):
-                    batch = layer(batch, training=True)
+        for (layer, spec), seeded in zip(layers, takes_seed):
+            # The scope names the plugin in run-time errors too (see cvkit.contract.guard).
+            with plugin_call("augmentation", spec), tf.name_scope(runtime_scope("augmentation", spec)):
+                if seeded:
+                    batch = layer(batch, training=True, seed=draws.next())
+                else:
+                    with draws.feeding(layer):
+                        batch = layer(batch, training=True)
         return batch
 
-    apply.layers = layers  # the built layers in order, for inspection
+    apply.layers = [layer for layer, _ in layers]  # the built layers in order, for inspection
     return apply
 
 

@@ -75,21 +75,21 @@ def _image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _resize(array: np.ndarray, size: int, nearest: bool = False) -> np.ndarray:
-    """A uint8 image (bilinear) or a class-id mask (nearest) resized to size x size."""
+def _resize(array: np.ndarray, size: tuple[int, int], nearest: bool = False) -> np.ndarray:
+    """A uint8 image (bilinear) or a class-id mask (nearest) resized to size = (height, width)."""
     from PIL import Image
 
-    if array.shape[:2] == (size, size):
+    if array.shape[:2] == tuple(size):
         return array
     if nearest:
-        return np.asarray(Image.fromarray(array.astype(np.int32)).resize((size, size), Image.NEAREST), dtype=np.int32)
+        return np.asarray(Image.fromarray(array.astype(np.int32)).resize((size[1], size[0]), Image.NEAREST), dtype=np.int32)
     squeeze = array.shape[-1] == 1
     img = Image.fromarray(array[..., 0] if squeeze else array, mode="L" if squeeze else "RGB")
-    resized = np.asarray(img.resize((size, size), Image.BILINEAR), dtype=np.uint8)
+    resized = np.asarray(img.resize((size[1], size[0]), Image.BILINEAR), dtype=np.uint8)
     return resized[..., None] if resized.ndim == 2 else resized
 
 
-def _load_resized(path: Path, size: int, channels: int = 3) -> np.ndarray:
+def _load_resized(path: Path, size: tuple[int, int], channels: int = 3) -> np.ndarray:
     return _resize(read_image(str(path), channels=channels), size)
 
 
@@ -139,7 +139,7 @@ class FolderLayout:
         return frozenset(tasks)
 
 
-def load_folder(*, argument: str, task: str, image_size: int | None, seed: int,
+def load_folder(*, argument: str, task: str, image_size: tuple[int, int] | None, seed: int,
                 validation_fraction: float, limit: int | None = None, skip_invalid: bool = False,
                 **_: Any) -> DatasetSplits:
     """``folder:PATH``: class sub-folders, images/ + masks/, or images/ + boxes.csv (see the module)."""
@@ -151,7 +151,7 @@ def load_folder(*, argument: str, task: str, image_size: int | None, seed: int,
         raise CvkitError(f"folder data set {root} does not exist or is not a directory; check the path")
     layout = FolderLayout.of(root)
     skipper = Skipper(f"folder:{argument}", options["skip_invalid"] or skip_invalid)
-    size = image_size or FOLDER_DEFAULT_SIZE
+    size = tuple(image_size or (FOLDER_DEFAULT_SIZE, FOLDER_DEFAULT_SIZE))
     common = dict(image_size=image_size, seed=seed, validation_fraction=validation_fraction, limit=limit)
     if task == "segmentation":
         splits = _folder_segmentation(layout, size, skipper, argument, common)
@@ -163,7 +163,7 @@ def load_folder(*, argument: str, task: str, image_size: int | None, seed: int,
     return splits
 
 
-def _folder_classes(layout: FolderLayout, size: int, argument: str, common: dict) -> DatasetSplits:
+def _folder_classes(layout: FolderLayout, size: tuple[int, int], argument: str, common: dict) -> DatasetSplits:
     root = layout.root
     if layout.images.is_dir():
         raise CvkitError(
@@ -184,7 +184,7 @@ def _folder_classes(layout: FolderLayout, size: int, argument: str, common: dict
         raise CvkitError(f"{root} has {len(layout.class_dirs)} class folder(s); classification needs at least 2")
     info = DatasetInfo(
         name=f"folder:{argument}", class_names=tuple(p.name for p in layout.class_dirs),
-        image_shape=(size, size, 3), tasks=layout.tasks,
+        image_shape=(*size, 3), tasks=layout.tasks,
     )
     return splits_from_arrays(info, np.stack(images), np.asarray(labels), **common)
 
@@ -201,7 +201,7 @@ def _read_classes(layout: FolderLayout) -> list[str] | None:
     return names
 
 
-def _folder_segmentation(layout: FolderLayout, size: int, skipper: Skipper, argument: str, common: dict) -> DatasetSplits:
+def _folder_segmentation(layout: FolderLayout, size: tuple[int, int], skipper: Skipper, argument: str, common: dict) -> DatasetSplits:
     root = layout.root
     if not (layout.images.is_dir() and layout.masks.is_dir()):
         raise CvkitError(
@@ -243,7 +243,7 @@ def _folder_segmentation(layout: FolderLayout, size: int, skipper: Skipper, argu
         names = [f"class_{i}" for i in range(1, top + 1)]
     labels = np.array([_dominant_class(m) for m in masks_array], dtype=np.int32)
     info = DatasetInfo(
-        name=f"folder:{argument}", class_names=tuple(names), image_shape=(size, size, 3),
+        name=f"folder:{argument}", class_names=tuple(names), image_shape=(*size, 3),
         tasks=layout.tasks, mask_classes=("background", *names),
     )
     return splits_from_arrays(info, np.stack(images), labels, masks=masks_array, **common)
@@ -272,7 +272,7 @@ def _class_order(names: set[str]) -> list[str]:
     return sorted(names)
 
 
-def _folder_boxes(layout: FolderLayout, size: int, skipper: Skipper, argument: str, task: str, common: dict) -> DatasetSplits:
+def _folder_boxes(layout: FolderLayout, size: tuple[int, int], skipper: Skipper, argument: str, task: str, common: dict) -> DatasetSplits:
     import keras
 
     if not (layout.images.is_dir() and layout.boxes.is_file()):
@@ -326,7 +326,7 @@ def _folder_boxes(layout: FolderLayout, size: int, skipper: Skipper, argument: s
         np.asarray(boxes, dtype="float32"), source="xyxy", target="rel_xyxy", height=hw[:, :1], width=hw[:, 1:],
     )
     info = DatasetInfo(
-        name=f"folder:{argument}", class_names=tuple(names), image_shape=(size, size, 3), tasks=layout.tasks,
+        name=f"folder:{argument}", class_names=tuple(names), image_shape=(*size, 3), tasks=layout.tasks,
     )
     return splits_from_arrays(info, np.stack(images), np.asarray(labels), boxes=np.asarray(rel) if task == "localization" else None,
                               **common)
@@ -386,7 +386,7 @@ def _scan_boxes(builder: Any, split: str, key: str, fmt: str) -> tuple[np.ndarra
     return boxes, np.asarray(_valid_boxes(boxes))
 
 
-def load_tfds(*, argument: str, task: str, image_size: int | None, seed: int, data_dir: str | None,
+def load_tfds(*, argument: str, task: str, image_size: tuple[int, int] | None, seed: int, data_dir: str | None,
               validation_fraction: float, limit: int | None = None, skip_invalid: bool = False,
               **_: Any) -> DatasetSplits:
     """A TensorFlow Datasets set already prepared under ``data_dir``; never downloads.
@@ -491,7 +491,7 @@ def load_tfds(*, argument: str, task: str, image_size: int | None, seed: int, da
     channels = shape[-1] or 3
     info = DatasetInfo(
         name=source, class_names=class_names,
-        image_shape=(image_size or shape[0] or 0, image_size or shape[1] or 0, channels),
+        image_shape=(*(image_size or (shape[0] or 0, shape[1] or 0)), channels),
         tasks=frozenset(tasks), num_train=num_train, num_validation=num_validation,
         mask_classes=("background", *class_names) if mask else (),
     )

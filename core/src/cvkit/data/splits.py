@@ -61,7 +61,7 @@ def splits_from_arrays(
     images: np.ndarray,
     labels: np.ndarray,
     *,
-    image_size: int | None,
+    image_size: tuple[int, int] | None,
     seed: int,
     validation_fraction: float,
     boxes: np.ndarray | None = None,
@@ -69,7 +69,7 @@ def splits_from_arrays(
     limit: int | None = None,
     validation: tuple[np.ndarray, ...] | None = None,
 ) -> DatasetSplits:
-    """Build :class:`DatasetSplits` from in-memory arrays, resized to ``image_size``.
+    """Build :class:`DatasetSplits` from in-memory arrays, resized to ``image_size`` (height, width).
 
     ``boxes`` are ``[N, 4]`` rel_xyxy (one box per image); ``masks`` are ``[N, H, W]`` class
     ids, 0 for the background and ``label + 1`` for class ``label``. Both are checked first (see
@@ -94,11 +94,13 @@ def splits_from_arrays(
         ds = tf.data.Dataset.from_tensor_slices({k: v[idx] for k, v in columns.items()})
         return ds.map(lambda ex: to_example(ex, image_size), num_parallel_calls=tf.data.AUTOTUNE)
 
-    info = DatasetInfo(**{**info.__dict__, "num_train": len(train_idx), "num_validation": len(val_idx)})
+    shape = (*image_size, info.image_shape[-1]) if image_size else info.image_shape  # of the images returned
+    info = DatasetInfo(**{**info.__dict__, "image_shape": tuple(shape), "num_train": len(train_idx),
+                          "num_validation": len(val_idx)})
     return DatasetSplits(train=make(train_idx), validation=make(val_idx), info=info)
 
 
-def to_example(raw: dict, image_size: int | None) -> dict:
+def to_example(raw: dict, image_size: tuple[int, int] | None) -> dict:
     """Turn a flat record (images, labels, boxes, masks) into a resized example dict."""
     import tensorflow as tf
 
@@ -191,23 +193,23 @@ def report_skipped(notes: list[str], count: int, what: str, source: str) -> None
         logger.warning("cvkit: %s", note)
 
 
-def resize_image(image: Any, image_size: int | None) -> Any:
-    """Resize a uint8 image to a square ``image_size`` (bilinear), keeping uint8."""
+def resize_image(image: Any, image_size: tuple[int, int] | None) -> Any:
+    """Resize a uint8 image to ``image_size`` = (height, width) (bilinear), keeping uint8."""
     import tensorflow as tf
 
     if image_size is None:
         return tf.cast(image, tf.uint8)
-    resized = tf.image.resize(tf.cast(image, tf.float32), (image_size, image_size), antialias=True)
+    resized = tf.image.resize(tf.cast(image, tf.float32), tuple(image_size), antialias=True)
     return tf.cast(tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
 
 
-def resize_mask(mask: Any, image_size: int | None) -> Any:
+def resize_mask(mask: Any, image_size: tuple[int, int] | None) -> Any:
     """Resize a class-id mask with nearest-neighbour sampling, so no new ids appear."""
     import tensorflow as tf
 
     if image_size is None:
         return tf.cast(mask, tf.int32)
-    return tf.cast(tf.image.resize(mask, (image_size, image_size), method="nearest"), tf.int32)
+    return tf.cast(tf.image.resize(mask, tuple(image_size), method="nearest"), tf.int32)
 
 
 def read_image(path: str, channels: int | None = None) -> np.ndarray:

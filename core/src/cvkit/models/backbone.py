@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cvkit.errors import CvkitError
+
+if TYPE_CHECKING:
+    from cvkit.contract.hookspecs import NativeTop
 
 FEATURE_STRIDES = (2, 4, 8, 16, 32)
 
@@ -23,13 +26,17 @@ class Features:
     classification head makes each an ``<name>_probabilities`` output weighted by its own
     ``aux_weight`` parameter (default 0.3). ``inputs`` is the
     preprocessed image tensor the backbone was called on; cvkit fills it in, so dense heads can
-    match their output to the input size.
+    match their output to the input size. ``top`` is the network's own classifier when its
+    paper ends in one (a 1x1 convolution to the classes, then pooling): ``top(x, *,
+    num_classes)`` maps the deepest feature map to class scores before the softmax, and the
+    classification head uses it instead of its Dense layer.
     """
 
     maps: dict[int, Any]
     pooled: Any = None
     aux: dict[str, tuple[Any, float]] = field(default_factory=dict)
     inputs: Any = None
+    top: NativeTop | None = None
 
     @property
     def last(self) -> Any:

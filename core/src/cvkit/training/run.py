@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cvkit.data.augment import build_augmentation, validate_augmentations
+from cvkit.contract.guard import guarded, plugin_runtime_errors
 from cvkit.contract.params import check_params
 from cvkit.models.backbone import default_image_size
 from cvkit.models.batchnorm import DEFAULT_RECALIBRATION_BATCHES, recalibrate_batch_norm
@@ -51,8 +52,9 @@ def pick_task(head: HeadSpec, splits_tasks: frozenset[str], dataset: str) -> str
 
 def load_splits(config: RunConfig, task: str, image_size: int | None) -> DatasetSplits:
     spec, argument = resolve_dataset(config.dataset)
-    load = resolve_callable(spec.load)
-    return load(argument=argument, task=task, image_size=image_size, seed=config.seed,
+    load = guarded("dataset", spec, resolve_callable(spec.load))
+    size = None if image_size is None else (image_size, image_size)  # loaders take (height, width)
+    return load(argument=argument, task=task, image_size=size, seed=config.seed,
                 data_dir=config.data_dir, validation_fraction=config.validation_fraction,
                 limit=config.limit, skip_invalid=config.skip_invalid)
 
@@ -124,7 +126,7 @@ def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True) 
     from cvkit.training.engine import make_pipeline
 
     config, head, task = prepared.config, prepared.head, prepared.task
-    targets = resolve_callable(head.targets)
+    targets = guarded("head", head, resolve_callable(head.targets))
     params = check_params(f"head {head.name}", head.defaults, config.head_params)
 
     def to_xy(batch: dict) -> tuple:
@@ -198,8 +200,9 @@ def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
             "num_train": info.num_train, "num_validation": info.num_validation,
             "input_shape": list(model.input_shape[1:]),
         })
-        _fit(prepared, outputs, train_ds, val_ds, run_dir, verbose)
-        results = _finish(prepared, outputs, run_dir)
+        with plugin_runtime_errors():  # a plugin failing inside tf.data: one line naming it
+            _fit(prepared, outputs, train_ds, val_ds, run_dir, verbose)
+            results = _finish(prepared, outputs, run_dir)
     except NonFiniteLossError:
         raise  # keep the run directory and its last good checkpoint
     except CvkitError:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import keras
 
-from cvkit import BOX_FORMAT, CvkitError
+from cvkit import BOX_FORMAT, Augmentation, CvkitError
 
 
 def jitter(*, image_size: tuple[int, int], channels: int, seed: int | None, brightness: float = 0.2,
-           contrast: float = 0.2, saturation: float = 0.2, hue: float = 0.05) -> Any:
+           contrast: float = 0.2, saturation: float = 0.2, hue: float = 0.05) -> Augmentation:
     """Random brightness, contrast, saturation and hue (the last two need colour images)."""
     for name, value in (("brightness", brightness), ("contrast", contrast), ("saturation", saturation), ("hue", hue)):
         if not 0.0 <= value <= 1.0:

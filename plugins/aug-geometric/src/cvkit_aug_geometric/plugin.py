@@ -1,6 +1,6 @@
 """Geometric augmentations: flips, crops, resized crops, translation, rotation, shear, stretch."""
 
-from cvkit import hookimpl
+from cvkit import RegisterAugmentation, hookimpl
 
 AUGMENTATIONS = {
     "flip": ({"mode": "horizontal"}, "random horizontal flip"),
@@ -14,7 +14,7 @@ AUGMENTATIONS = {
 
 
 @hookimpl
-def register_augmentations(register):
+def register_augmentations(register: RegisterAugmentation) -> None:
     for name, (defaults, description) in AUGMENTATIONS.items():
         register(name, build=f"cvkit_aug_geometric.layers:{name}", family="geometric",
                  defaults=defaults, description=description, geometric=True)

@@ -9,7 +9,7 @@ import numpy as np
 from cvkit import CvkitError, DatasetInfo, DatasetSplits, splits_from_arrays
 
 
-def load_digits(*, argument: str, task: str, image_size: int | None, seed: int,
+def load_digits(*, argument: str, task: str, image_size: tuple[int, int] | None, seed: int,
                 validation_fraction: float, limit: int | None = None, **_: Any) -> DatasetSplits:
     if argument:
         raise CvkitError(f"digits takes no argument, got digits:{argument}; use --dataset digits")

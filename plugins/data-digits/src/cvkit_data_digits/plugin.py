@@ -1,10 +1,10 @@
 """The ``digits`` data set, shipped by scikit-learn (no download)."""
 
-from cvkit import hookimpl
+from cvkit import RegisterDataset, hookimpl
 
 
 @hookimpl
-def register_datasets(register):
+def register_datasets(register: RegisterDataset) -> None:
     register(
         "digits",
         load="cvkit_data_digits.dataset:load_digits",

@@ -10,7 +10,7 @@ from cvkit_data_shapes.generate import CLASS_NAMES, NATURAL_SIZE, generate
 TASKS = frozenset({"classification", "localization", "segmentation"})
 
 
-def load_shapes(*, argument: str, task: str, image_size: int | None, seed: int,
+def load_shapes(*, argument: str, task: str, image_size: tuple[int, int] | None, seed: int,
                 validation_fraction: float, limit: int | None = None, count: int = 2000,
                 **_: Any) -> DatasetSplits:
     """``count`` seeded shape images; ``shapes:N`` sets the count."""

@@ -1,10 +1,10 @@
 """The ``shapes`` data set: synthetic, seeded, made on the fly (the default)."""
 
-from cvkit import hookimpl
+from cvkit import RegisterDataset, hookimpl
 
 
 @hookimpl
-def register_datasets(register):
+def register_datasets(register: RegisterDataset) -> None:
     register(
         "shapes",
         load="cvkit_data_shapes.dataset:load_shapes",

@@ -16,11 +16,19 @@ def aux_output_name(aux_name: str) -> str:
 
 
 def build_classifier(features: Features, task: TaskSpec, *, dropout: float = 0.0, **_: Any) -> dict[str, Any]:
-    """Attach a softmax classifier to the backbone's pooled features (or pool the last map)."""
-    pooled = features.pooled if features.pooled is not None else global_pool(features.last, "avg_pool")
-    if dropout:
-        pooled = keras.layers.Dropout(dropout, name="head_dropout")(pooled)
-    outputs = {OUTPUT: _softmax_dense(pooled, task.num_classes, "predictions")}
+    """Attach a softmax classifier to the backbone's pooled features (or pool the last map).
+
+    A backbone with its own classifier (``features.top``, a 1x1 conv classifier) keeps it: its
+    class scores get the softmax, and no Dense layer or head dropout is added.
+    """
+    if features.top is not None:
+        scores = features.top(features.last, num_classes=task.num_classes)
+        outputs = {OUTPUT: keras.layers.Activation("softmax", dtype="float32", name="predictions")(scores)}
+    else:
+        pooled = features.pooled if features.pooled is not None else global_pool(features.last, "avg_pool")
+        if dropout:
+            pooled = keras.layers.Dropout(dropout, name="head_dropout")(pooled)
+        outputs = {OUTPUT: _softmax_dense(pooled, task.num_classes, "predictions")}
     for aux_name, (aux_features, _weight) in features.aux.items():
         outputs[aux_output_name(aux_name)] = _softmax_dense(aux_features, task.num_classes, f"{aux_name}_predictions")
     return outputs

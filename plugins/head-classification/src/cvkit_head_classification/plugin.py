@@ -1,10 +1,10 @@
 """Classification head plugin."""
 
-from cvkit import hookimpl
+from cvkit import RegisterHead, hookimpl
 
 
 @hookimpl
-def register_heads(register):
+def register_heads(register: RegisterHead) -> None:
     register(
         "classification",
         build="cvkit_head_classification.head:build_classifier",

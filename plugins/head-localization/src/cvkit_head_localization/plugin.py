@@ -1,10 +1,10 @@
 """Classification + localization head."""
 
-from cvkit import hookimpl
+from cvkit import RegisterHead, hookimpl
 
 
 @hookimpl
-def register_heads(register):
+def register_heads(register: RegisterHead) -> None:
     register(
         "localization",
         build="cvkit_head_localization.head:build_localizer",

@@ -1,6 +1,6 @@
 """Semantic segmentation heads: FCN-32s, FCN-16s, FCN-8s and U-Net."""
 
-from cvkit import hookimpl
+from cvkit import RegisterHead, hookimpl
 
 HEADS = {
     "fcn32s": "FCN-32s: 1x1 scores on the stride-32 map, one learnable 32x upsampling; per-pixel softmax",
@@ -10,7 +10,7 @@ HEADS = {
 
 
 @hookimpl
-def register_heads(register):
+def register_heads(register: RegisterHead) -> None:
     for name, description in HEADS.items():
         register(
             name,
