@@ -21,10 +21,23 @@ ALLOWED = {
 }
 
 
+def _type_checking_blocks(tree: ast.AST) -> set[int]:
+    """ids of the nodes under ``if TYPE_CHECKING:``: annotations may name any package."""
+    inside = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            inside.update(id(child) for stmt in node.body for child in ast.walk(stmt))
+    return inside
+
+
 def _cvkit_imports(path: Path) -> set[str]:
-    """The first component under ``cvkit`` of every ``cvkit.X`` import in a file."""
+    """The first component under ``cvkit`` of every run-time ``cvkit.X`` import in a file."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    typing_only = _type_checking_blocks(tree)
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cvkit."):
             found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):
