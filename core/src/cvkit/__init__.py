@@ -45,7 +45,7 @@ _LAZY = {
     "model_summary": "cvkit.insight",
     "splits_from_arrays": "cvkit.data",
     "to_example": "cvkit.data",
-    "global_pool": "cvkit.backbone",
+    "global_pool": "cvkit.layers",
     "RunConfig": "cvkit.config",
     "train": "cvkit.training",
     "evaluate": "cvkit.training",
@@ -54,11 +54,11 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from cvkit.backbone import global_pool
     from cvkit.config import RunConfig
     from cvkit.data import splits_from_arrays, to_example
     from cvkit.export import export_savedmodel
     from cvkit.insight import count_macs, model_summary
+    from cvkit.layers import global_pool
     from cvkit.models import CvkitModel, count_params, create_model, load_model
     from cvkit.prediction import predict
     from cvkit.training import evaluate, train

@@ -6,7 +6,8 @@ from typing import Any
 
 import keras
 
-from cvkit import CvkitError, Features, UnknownNameError, get_block
+from cvkit import CvkitError, Features
+from cvkit.layers import conv_bn_act, global_pool, local_response_norm
 from cvkit_googlenet.blocks import aux_classifier, inception_module
 
 AUX_LOSS_WEIGHT = 0.3  # the paper's weight of each auxiliary loss
@@ -15,17 +16,6 @@ BRANCHES = ("filters_1x1", "filters_3x3_reduce", "filters_3x3", "filters_5x5_red
 
 def _scale(filters: int, multiplier: float) -> int:
     return max(1, int(round(filters * multiplier)))
-
-
-def _lrn(x: Any, name: str) -> Any:
-    try:
-        norm = get_block("local_response_norm")
-    except UnknownNameError:
-        raise CvkitError(
-            "googlenet with lrn=True uses the 'local_response_norm' block of the cvkit-alexnet plugin, "
-            "which is not installed; install cvkit-alexnet or pass lrn=False"
-        ) from None
-    return norm(x, name=name)
 
 
 def _check(stem_filters: list, inception_modules: dict, width_multiplier: float, aux_after: list,
@@ -71,21 +61,21 @@ def build_googlenet(
     without them, so trained weights copy over by name.
     """
     _check(stem_filters, inception_modules, width_multiplier, aux_after, dropout, aux_dropout)
-    conv = get_block("conv_bn_act")
     stem = [_scale(f, width_multiplier) for f in stem_filters]
 
     def pool(y: Any, name: str) -> Any:
         return keras.layers.MaxPooling2D(3, strides=2, padding="same", name=name)(y)
 
-    x = conv(inputs, name="conv1", filters=stem[0], kernel_size=7, strides=2, use_bias=True, batch_norm=False)
+    plain = {"use_bias": True, "batch_norm": False}  # the paper's convs: bias and ReLU, no BN
+    x = conv_bn_act(inputs, name="conv1", filters=stem[0], kernel_size=7, strides=2, **plain)
     maps = {2: x}
     x = pool(x, "pool1")
     if lrn:
-        x = _lrn(x, "pool1_norm")
-    x = conv(x, name="conv2_reduce", filters=stem[1], kernel_size=1, use_bias=True, batch_norm=False)
-    x = conv(x, name="conv2", filters=stem[2], kernel_size=3, use_bias=True, batch_norm=False)
+        x = local_response_norm(x, name="pool1_norm")
+    x = conv_bn_act(x, name="conv2_reduce", filters=stem[1], kernel_size=1, **plain)
+    x = conv_bn_act(x, name="conv2", filters=stem[2], kernel_size=3, **plain)
     if lrn:
-        x = _lrn(x, "conv2_norm")
+        x = local_response_norm(x, name="conv2_norm")
     maps[4] = x
     x = pool(x, "pool2")
 
@@ -106,9 +96,5 @@ def build_googlenet(
                              AUX_LOSS_WEIGHT)
     maps[stride] = x
 
-    pooled = None
-    if include_top:
-        pooled = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        if dropout:
-            pooled = keras.layers.Dropout(dropout, name="dropout")(pooled)
+    pooled = global_pool(x, "avg_pool", dropout=dropout, dropout_name="dropout") if include_top else None
     return Features(maps={s: m for s, m in maps.items() if s <= 32}, pooled=pooled, aux=aux)
