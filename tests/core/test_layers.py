@@ -245,3 +245,21 @@ def test_families_build_without_any_other_architecture_plugin(arch, monkeypatch)
     finally:
         monkeypatch.delenv("CVKIT_LOAD_PLUGINS")
         cvkit.reset_plugin_manager()
+
+
+def test_hooks_md_lists_every_public_layer_with_its_parameters():
+    import inspect
+    import re
+
+    import cvkit.layers
+
+    text = (Path(__file__).parents[2] / "docs" / "hooks.md").read_text()
+    section = text[text.index("## `cvkit.layers`"):]
+    documented = dict(re.findall(r"`(\w+)\((.*?)\)", section))
+    for name in cvkit.layers.__all__:
+        obj = getattr(cvkit.layers, name)
+        if name not in documented:  # a constant or a layer class: named, at least
+            assert f"`{name}`" in section, f"docs/hooks.md's cvkit.layers section lacks {name}"
+            continue
+        params = [p.split("=")[0].split(":")[0].strip() for p in documented[name].split(", ")]
+        assert [p for p in params if p != "*"] == list(inspect.signature(obj).parameters), name

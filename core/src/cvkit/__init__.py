@@ -74,7 +74,10 @@ def __getattr__(name: str) -> Any:
 
 
 def get_block(name: str):
-    """The block function registered under ``name`` (``get_block("conv_bn_act")``)."""
+    """The block function registered under ``name``: a swap point plugins may replace.
+
+    Generic layers are not registered; import them from :mod:`cvkit.layers`.
+    """
     return get_registries().blocks.get(name).load()
 
 

@@ -18,9 +18,3 @@ def register_datasets(register):
         description="tfds:NAME, a TensorFlow Datasets set prepared offline under --data-dir (boxes and masks where mapped)",
     )
 
-
-@hookimpl
-def register_blocks(register):
-    # Transitional: plugins move to importing cvkit.layers directly; then these go.
-    register("conv_bn_act", "cvkit.layers:conv_bn_act", description="conv -> batch norm -> activation")
-    register("squeeze_excite", "cvkit.layers:squeeze_excite", description="SE channel attention: GAP -> FC C/r -> ReLU -> FC C -> sigmoid -> rescale")

@@ -20,10 +20,10 @@ from cvkit.layers.conv import (
 )
 from cvkit.layers.mbconv import MBConvStage, inverted_residual, mbconv_stages
 from cvkit.layers.normalization import LocalResponseNormalization, local_response_norm
-from cvkit.layers.pooling import CLASSIFIER_POOLING, adaptive_pool, fc_trunk, global_pool
+from cvkit.layers.pooling import adaptive_pool, fc_trunk, global_pool
 
 __all__ = [
-    "BN_EPSILON", "CLASSIFIER_POOLING", "FAN_OUT_INITIALIZER", "TF_BN_EPSILON", "TORCH_BN_EPSILON",
+    "BN_EPSILON", "FAN_OUT_INITIALIZER", "TF_BN_EPSILON", "TORCH_BN_EPSILON",
     "LocalResponseNormalization", "MBConvStage", "adaptive_pool", "bn_act", "conv_bn_act",
     "depthwise_bn_act", "fc_trunk", "global_pool", "inverted_residual", "local_response_norm",
     "make_divisible", "mbconv_stages", "squeeze_excite",
