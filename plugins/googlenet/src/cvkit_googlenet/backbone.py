@@ -37,6 +37,26 @@ def _check(stem_filters: list, inception_modules: dict, width_multiplier: float,
             raise CvkitError(f"googlenet {key} must be in [0, 1), got {rate}")
 
 
+def _pool(x: Any, name: str) -> Any:
+    return keras.layers.MaxPooling2D(3, strides=2, padding="same", name=name)(x)
+
+
+def _stem(inputs: Any, filters: list[int], lrn: bool) -> tuple[Any, dict[int, Any]]:
+    """7x7/2 conv, pool, LRN, 1x1 + 3x3 conv, LRN: the maps at strides 2 and 4, then the last pool."""
+    plain = {"use_bias": True, "batch_norm": False}  # the paper's convs: bias and ReLU, no BN
+    x = conv_bn_act(inputs, name="conv1", filters=filters[0], kernel_size=7, strides=2, **plain)
+    maps = {2: x}
+    x = _pool(x, "pool1")
+    if lrn:
+        x = local_response_norm(x, name="pool1_norm")
+    x = conv_bn_act(x, name="conv2_reduce", filters=filters[1], kernel_size=1, **plain)
+    x = conv_bn_act(x, name="conv2", filters=filters[2], kernel_size=3, **plain)
+    if lrn:
+        x = local_response_norm(x, name="conv2_norm")
+    maps[4] = x
+    return _pool(x, "pool2"), maps
+
+
 def build_googlenet(
     inputs: Any,
     *,
@@ -61,30 +81,14 @@ def build_googlenet(
     without them, so trained weights copy over by name.
     """
     _check(stem_filters, inception_modules, width_multiplier, aux_after, dropout, aux_dropout)
-    stem = [_scale(f, width_multiplier) for f in stem_filters]
-
-    def pool(y: Any, name: str) -> Any:
-        return keras.layers.MaxPooling2D(3, strides=2, padding="same", name=name)(y)
-
-    plain = {"use_bias": True, "batch_norm": False}  # the paper's convs: bias and ReLU, no BN
-    x = conv_bn_act(inputs, name="conv1", filters=stem[0], kernel_size=7, strides=2, **plain)
-    maps = {2: x}
-    x = pool(x, "pool1")
-    if lrn:
-        x = local_response_norm(x, name="pool1_norm")
-    x = conv_bn_act(x, name="conv2_reduce", filters=stem[1], kernel_size=1, **plain)
-    x = conv_bn_act(x, name="conv2", filters=stem[2], kernel_size=3, **plain)
-    if lrn:
-        x = local_response_norm(x, name="conv2_norm")
-    maps[4] = x
-    x = pool(x, "pool2")
+    x, maps = _stem(inputs, [_scale(f, width_multiplier) for f in stem_filters], lrn)
 
     stride, stage = 8, None
     aux: dict[str, tuple[Any, float]] = {}
     for name, widths in inception_modules.items():
         if stage is not None and name[0] != stage:
             maps[stride] = x
-            x = pool(x, f"pool{stage}")
+            x = _pool(x, f"pool{stage}")
             stride *= 2
         stage = name[0]
         x = inception_module(x, name=f"inception{name}",
