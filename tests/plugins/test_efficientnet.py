@@ -1,4 +1,4 @@
-"""EfficientNet: compound scaling, MBConv shared with the mobilenet plugin, bad input, the sanity check."""
+"""EfficientNet: compound scaling, MBConv from cvkit.layers, bad input, the sanity check."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_scaled_widths_and_depths_match_keras_applications():
     assert cvkit.count_params(ours)[0] == cvkit.count_params(theirs)[0]
 
 
-def test_mbconv_is_the_mobilenet_block_with_se_and_rising_drop_connect():
+def test_mbconv_has_se_and_rising_drop_connect():
     model = cvkit.create_model("efficientnet_b0", head=None, width_coefficient=0.25, input_shape=(32, 32, 3))
     layers = {layer.name: layer for layer in model.layers}
     assert "block1_1_se_reduce" in layers and "block1_1_expand_conv" not in layers  # expansion 1
@@ -37,17 +37,6 @@ def test_mbconv_is_the_mobilenet_block_with_se_and_rising_drop_connect():
     rates = [layer.rate for name, layer in layers.items() if name.endswith("_drop")]
     assert rates == sorted(rates) and 0 < rates[0] and rates[-1] < 0.2
     assert "block1_1_drop" not in layers  # the first block's rate is 0
-
-
-def test_without_the_mobilenet_plugin_the_error_says_what_to_install(monkeypatch):
-    monkeypatch.setenv("CVKIT_LOAD_PLUGINS", "efficientnet")
-    cvkit.reset_plugin_manager()
-    try:
-        with pytest.raises(cvkit.CvkitError, match="install cvkit-mobilenet"):
-            cvkit.create_model("efficientnet_b0", head=None, input_shape=(32, 32, 3))
-    finally:
-        monkeypatch.delenv("CVKIT_LOAD_PLUGINS")
-        cvkit.reset_plugin_manager()
 
 
 @pytest.mark.parametrize(("overrides", "message"), [

@@ -61,7 +61,7 @@ _LAZY = {
     "model_summary": "cvkit.insight.info",
     "splits_from_arrays": "cvkit.data.splits",
     "to_example": "cvkit.data.splits",
-    "global_pool": "cvkit.models.backbone",
+    "global_pool": "cvkit.layers",
     "RunConfig": "cvkit.training.config",
     "train": "cvkit.training.run",
     "evaluate": "cvkit.training.run",
@@ -70,7 +70,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from cvkit.models.backbone import global_pool
+    from cvkit.layers import global_pool
     from cvkit.training.config import RunConfig
     from cvkit.data.splits import splits_from_arrays, to_example
     from cvkit.serve.export import export_savedmodel
@@ -90,7 +90,10 @@ def __getattr__(name: str) -> Any:
 
 
 def get_block(name: str):
-    """The block function registered under ``name`` (``get_block("conv_bn_act")``)."""
+    """The block function registered under ``name``: a swap point plugins may replace.
+
+    Generic layers are not registered; import them from :mod:`cvkit.layers`.
+    """
     return get_registries().blocks.get(name).load()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cvkit.contract.hookimpl import hookimpl
-from cvkit.contract.hookspecs import RegisterBlock, RegisterDataset
+from cvkit.contract.hookspecs import RegisterDataset
 
 
 @hookimpl
@@ -18,10 +18,3 @@ def register_datasets(register: RegisterDataset) -> None:
         takes_argument=True,
         description="tfds:NAME, a TensorFlow Datasets set prepared offline under --data-dir (boxes and masks where mapped)",
     )
-
-
-@hookimpl
-def register_blocks(register: RegisterBlock) -> None:
-    # Transitional: plugins move to importing cvkit.layers directly; then these go.
-    register("conv_bn_act", "cvkit.layers:conv_bn_act", description="conv -> batch norm -> activation")
-    register("squeeze_excite", "cvkit.layers:squeeze_excite", description="SE channel attention: GAP -> FC C/r -> ReLU -> FC C -> sigmoid -> rescale")

@@ -61,16 +61,6 @@ def check_input_size(arch: str, input_shape: tuple, min_size: int) -> None:
             )
 
 
-def global_pool(x: Any, name: str, dropout: float = 0.0, dropout_name: str = "top_dropout") -> Any:
-    """Global average pooling, then dropout when asked: the pre-logits of most modern families."""
-    import keras
-
-    x = keras.layers.GlobalAveragePooling2D(name=name)(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name=dropout_name)(x)
-    return x
-
-
 def register_variants(
     register: Callable[..., None],
     variants: Mapping[str, Mapping[str, Any]],

@@ -6,8 +6,8 @@ from typing import Any
 
 import keras
 
-from cvkit import CvkitError, Features, get_block
-from cvkit_alexnet.blocks import fc_trunk, local_response_norm
+from cvkit import CvkitError, Features
+from cvkit.layers import conv_bn_act, fc_trunk, local_response_norm
 from cvkit_alexnet.variants import INPUT_SIZE
 
 LRN_PLACES = ("before_pool", "after_pool", "none")
@@ -63,7 +63,6 @@ def _build(
     stride, after its normalisation), as for VGG.
     """
     _check(arch, widths, kernel_sizes, strides, paddings, groups, pool_padding, lrn)
-    conv = get_block("conv_bn_act")
     maps: dict[int, Any] = {}
     x, stride = inputs, 1
     for i in range(5):
@@ -75,8 +74,8 @@ def _build(
             padding = "valid"
             if pad:
                 x = keras.layers.ZeroPadding2D(pad, name=f"{name}_pad")(x)
-        x = conv(x, name=name, filters=widths[i], kernel_size=kernel, strides=strides[i], padding=padding,
-                 groups=groups[i], use_bias=True, batch_norm=False)
+        x = conv_bn_act(x, name=name, filters=widths[i], kernel_size=kernel, strides=strides[i], padding=padding,
+                        groups=groups[i], use_bias=True, batch_norm=False)
         stride *= strides[i]
         if i < 2 and lrn == "before_pool":  # the paper normalises conv1 and conv2
             x = local_response_norm(x, name=f"{name}_norm")

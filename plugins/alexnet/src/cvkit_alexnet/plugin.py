@@ -1,4 +1,4 @@
-"""AlexNet plugin: registers AlexNet and ZFNet, local response normalisation and the FC trunk."""
+"""AlexNet plugin: registers AlexNet and ZFNet (LRN and the FC trunk come from cvkit.layers)."""
 
 from cvkit import hookimpl, register_variants
 from cvkit_alexnet.variants import DEFAULT, INPUT_SIZE, MIN_INPUT_SIZE, PAPERS, TINY, VARIANTS
@@ -18,12 +18,3 @@ def register_backbones(register):
         min_input_size=lambda name, p: MIN_INPUT_SIZE[name], describe=lambda name, p: DESCRIPTIONS[name],
     )
 
-
-@hookimpl
-def register_blocks(register):
-    register("local_response_norm", "cvkit_alexnet.blocks:local_response_norm",
-             description="AlexNet's local response normalisation across adjacent channels (no weights)")
-    register("adaptive_pool", "cvkit_alexnet.blocks:adaptive_pool",
-             description="average-pool any map to a fixed size (torchvision's AdaptiveAvgPool2d)")
-    register("fc_trunk", "cvkit_alexnet.blocks:fc_trunk",
-             description="adaptive pool (or strict flatten) -> [FC -> ReLU -> dropout] x 2, the AlexNet/VGG pre-logits")

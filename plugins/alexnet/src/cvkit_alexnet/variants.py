@@ -12,34 +12,34 @@ PAPERS = {
     "zfnet": "Zeiler, Fergus, Visualizing and Understanding Convolutional Networks (ECCV 2014)",
 }
 
-VARIANTS = {
+ALEXNET = {
     # 227x227 input: 11x11/4 unpadded conv -> 55, pool -> 27, pool -> 13, pool -> 6.
     # conv2, conv4 and conv5 see only the half of their input on "their" GPU (groups=2).
-    "alexnet": {
-        "widths": [96, 256, 384, 384, 256],
-        "kernel_sizes": [11, 5, 3, 3, 3],
-        "strides": [4, 1, 1, 1, 1],
-        "paddings": [0, 2, 1, 1, 1],
-        "groups": [1, 2, 1, 2, 2],
-        "pool_padding": ["valid", "valid", "valid"],
-        "lrn": "before_pool",
-        "fc_units": 4096,
-        "dropout": 0.5,
-        "classifier_pooling": "adaptive",
-    },
+    "widths": [96, 256, 384, 384, 256],
+    "kernel_sizes": [11, 5, 3, 3, 3],
+    "strides": [4, 1, 1, 1, 1],
+    "paddings": [0, 2, 1, 1, 1],
+    "groups": [1, 2, 1, 2, 2],
+    "pool_padding": ["valid", "valid", "valid"],
+    "lrn": "before_pool",
+    "fc_units": 4096,
+    "dropout": 0.5,
+    "classifier_pooling": "adaptive",
+}
+
+VARIANTS = {
+    "alexnet": ALEXNET,
     # 224x224 input: 7x7/2 conv (1 pixel padding) -> 110, pool -> 55, 5x5/2 conv -> 26,
-    # pool -> 13, pool -> 6 (the sizes of the paper's figure 3). One GPU, no groups.
+    # pool -> 13, pool -> 6 (the sizes of the paper's figure 3). One GPU, no groups; LRN after
+    # pool1 and pool2. Widths and the FC trunk are AlexNet's.
     "zfnet": {
-        "widths": [96, 256, 384, 384, 256],
+        **ALEXNET,
         "kernel_sizes": [7, 5, 3, 3, 3],
         "strides": [2, 2, 1, 1, 1],
         "paddings": [1, 0, 1, 1, 1],
         "groups": [1, 1, 1, 1, 1],
         "pool_padding": ["same", "same", "valid"],
         "lrn": "after_pool",
-        "fc_units": 4096,
-        "dropout": 0.5,
-        "classifier_pooling": "adaptive",
     },
 }
 

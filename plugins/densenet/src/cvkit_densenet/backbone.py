@@ -6,8 +6,9 @@ from typing import Any
 
 import keras
 
-from cvkit import CvkitError, Features, global_pool
-from cvkit_densenet.blocks import bn_relu, dense_block, transition
+from cvkit import CvkitError, Features
+from cvkit.layers import conv_bn_act, global_pool
+from cvkit_densenet.blocks import CONV_ONLY, RELU, bn_relu, dense_block, transition
 
 
 def build_densenet(
@@ -37,14 +38,13 @@ def build_densenet(
     maps: dict[int, Any] = {}
     if stem == "imagenet":
         x = keras.layers.ZeroPadding2D(3, name="stem_pad")(inputs)
-        x = keras.layers.Conv2D(stem_filters, 7, strides=2, use_bias=False, kernel_initializer="he_normal", name="stem_conv")(x)
-        x = bn_relu(x, "stem")
+        x = conv_bn_act(x, name="stem", filters=stem_filters, kernel_size=7, strides=2, padding="valid", **RELU)
         maps[2] = x
         x = keras.layers.ZeroPadding2D(1, name="stem_pool_pad")(x)
         x = keras.layers.MaxPooling2D(3, strides=2, name="stem_pool")(x)
         stride = 4
     else:
-        x = keras.layers.Conv2D(stem_filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal", name="stem_conv")(inputs)
+        x = conv_bn_act(inputs, name="stem", filters=stem_filters, kernel_size=3, **CONV_ONLY)
         stride = 1
 
     for i, layers in enumerate(blocks):

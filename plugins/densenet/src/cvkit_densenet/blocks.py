@@ -6,20 +6,23 @@ from typing import Any
 
 import keras
 
-BN_EPSILON = 1.001e-5
+from cvkit.layers import bn_act, conv_bn_act
+
+# keras.applications' DenseNet names its activations ``{name}_relu``.
+RELU = {"act_suffix": "relu"}
+CONV_ONLY = {"batch_norm": False, "activation": None}
 
 
 def bn_relu(x: Any, name: str) -> Any:
-    x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
-    return keras.layers.Activation("relu", name=f"{name}_relu")(x)
+    """BN -> ReLU (``{name}_bn``, ``{name}_relu``), before a pre-activation conv."""
+    return bn_act(x, name=name, **RELU)
 
 
 def dense_layer(x: Any, *, name: str, growth_rate: int, bottleneck_width: int = 4, dropout: float = 0.0) -> Any:
     """BN-ReLU-1x1 conv(4k)-BN-ReLU-3x3 conv(k), concatenated onto its input."""
     y = bn_relu(x, f"{name}_0")
-    y = keras.layers.Conv2D(bottleneck_width * growth_rate, 1, use_bias=False, kernel_initializer="he_normal", name=f"{name}_1_conv")(y)
-    y = bn_relu(y, f"{name}_1")
-    y = keras.layers.Conv2D(growth_rate, 3, padding="same", use_bias=False, kernel_initializer="he_normal", name=f"{name}_2_conv")(y)
+    y = conv_bn_act(y, name=f"{name}_1", filters=bottleneck_width * growth_rate, kernel_size=1, padding="valid", **RELU)
+    y = conv_bn_act(y, name=f"{name}_2", filters=growth_rate, kernel_size=3, **CONV_ONLY)
     if dropout:
         y = keras.layers.Dropout(dropout, name=f"{name}_drop")(y)
     return keras.layers.Concatenate(name=f"{name}_concat")([x, y])
@@ -37,5 +40,5 @@ def transition(x: Any, *, name: str, compression: float = 0.5) -> Any:
     """BN-ReLU-1x1 conv (compressing channels) - 2x2 average pool."""
     x = bn_relu(x, name)
     filters = int(x.shape[-1] * compression)
-    x = keras.layers.Conv2D(filters, 1, use_bias=False, kernel_initializer="he_normal", name=f"{name}_conv")(x)
+    x = conv_bn_act(x, name=name, filters=filters, kernel_size=1, padding="valid", **CONV_ONLY)
     return keras.layers.AveragePooling2D(2, strides=2, name=f"{name}_pool")(x)

@@ -1,4 +1,4 @@
-"""EfficientNet plugin: registers B0 to B7 (MBConv comes from the mobilenet plugin's block)."""
+"""EfficientNet plugin: registers B0 to B7 (MBConv comes from cvkit.layers)."""
 
 from cvkit import hookimpl, register_variants
 from cvkit_efficientnet.variants import DEFAULT, INPUT_SIZES, PAPER, TINY, VARIANTS

@@ -1,6 +1,6 @@
 """EfficientNet-B0 ... B7: one base network (B0) and compound scaling coefficients.
 
-Channels are ``round_filters(c * width_coefficient)`` (multiples of ``depth_divisor``), repeats
+Channels are ``make_divisible(c * width_coefficient, depth_divisor)``, repeats
 ``ceil(n * depth_coefficient)``, as keras.applications and the reference TPU code compute them.
 """
 

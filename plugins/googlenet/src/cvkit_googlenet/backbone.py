@@ -6,7 +6,8 @@ from typing import Any
 
 import keras
 
-from cvkit import CvkitError, Features, UnknownNameError, get_block
+from cvkit import CvkitError, Features
+from cvkit.layers import conv_bn_act, global_pool, local_response_norm
 from cvkit_googlenet.blocks import aux_classifier, inception_module
 
 AUX_LOSS_WEIGHT = 0.3  # the paper's weight of each auxiliary loss
@@ -15,17 +16,6 @@ BRANCHES = ("filters_1x1", "filters_3x3_reduce", "filters_3x3", "filters_5x5_red
 
 def _scale(filters: int, multiplier: float) -> int:
     return max(1, int(round(filters * multiplier)))
-
-
-def _lrn(x: Any, name: str) -> Any:
-    try:
-        norm = get_block("local_response_norm")
-    except UnknownNameError:
-        raise CvkitError(
-            "googlenet with lrn=True uses the 'local_response_norm' block of the cvkit-alexnet plugin, "
-            "which is not installed; install cvkit-alexnet or pass lrn=False"
-        ) from None
-    return norm(x, name=name)
 
 
 def _check(stem_filters: list, inception_modules: dict, width_multiplier: float, aux_after: list,
@@ -45,6 +35,26 @@ def _check(stem_filters: list, inception_modules: dict, width_multiplier: float,
     for key, rate in (("dropout", dropout), ("aux_dropout", aux_dropout)):
         if not 0 <= rate < 1:
             raise CvkitError(f"googlenet {key} must be in [0, 1), got {rate}")
+
+
+def _pool(x: Any, name: str) -> Any:
+    return keras.layers.MaxPooling2D(3, strides=2, padding="same", name=name)(x)
+
+
+def _stem(inputs: Any, filters: list[int], lrn: bool) -> tuple[Any, dict[int, Any]]:
+    """7x7/2 conv, pool, LRN, 1x1 + 3x3 conv, LRN: the maps at strides 2 and 4, then the last pool."""
+    plain = {"use_bias": True, "batch_norm": False}  # the paper's convs: bias and ReLU, no BN
+    x = conv_bn_act(inputs, name="conv1", filters=filters[0], kernel_size=7, strides=2, **plain)
+    maps = {2: x}
+    x = _pool(x, "pool1")
+    if lrn:
+        x = local_response_norm(x, name="pool1_norm")
+    x = conv_bn_act(x, name="conv2_reduce", filters=filters[1], kernel_size=1, **plain)
+    x = conv_bn_act(x, name="conv2", filters=filters[2], kernel_size=3, **plain)
+    if lrn:
+        x = local_response_norm(x, name="conv2_norm")
+    maps[4] = x
+    return _pool(x, "pool2"), maps
 
 
 def build_googlenet(
@@ -71,30 +81,14 @@ def build_googlenet(
     without them, so trained weights copy over by name.
     """
     _check(stem_filters, inception_modules, width_multiplier, aux_after, dropout, aux_dropout)
-    conv = get_block("conv_bn_act")
-    stem = [_scale(f, width_multiplier) for f in stem_filters]
-
-    def pool(y: Any, name: str) -> Any:
-        return keras.layers.MaxPooling2D(3, strides=2, padding="same", name=name)(y)
-
-    x = conv(inputs, name="conv1", filters=stem[0], kernel_size=7, strides=2, use_bias=True, batch_norm=False)
-    maps = {2: x}
-    x = pool(x, "pool1")
-    if lrn:
-        x = _lrn(x, "pool1_norm")
-    x = conv(x, name="conv2_reduce", filters=stem[1], kernel_size=1, use_bias=True, batch_norm=False)
-    x = conv(x, name="conv2", filters=stem[2], kernel_size=3, use_bias=True, batch_norm=False)
-    if lrn:
-        x = _lrn(x, "conv2_norm")
-    maps[4] = x
-    x = pool(x, "pool2")
+    x, maps = _stem(inputs, [_scale(f, width_multiplier) for f in stem_filters], lrn)
 
     stride, stage = 8, None
     aux: dict[str, tuple[Any, float]] = {}
     for name, widths in inception_modules.items():
         if stage is not None and name[0] != stage:
             maps[stride] = x
-            x = pool(x, f"pool{stage}")
+            x = _pool(x, f"pool{stage}")
             stride *= 2
         stage = name[0]
         x = inception_module(x, name=f"inception{name}",
@@ -106,9 +100,5 @@ def build_googlenet(
                              AUX_LOSS_WEIGHT)
     maps[stride] = x
 
-    pooled = None
-    if include_top:
-        pooled = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        if dropout:
-            pooled = keras.layers.Dropout(dropout, name="dropout")(pooled)
+    pooled = global_pool(x, "avg_pool", dropout=dropout, dropout_name="dropout") if include_top else None
     return Features(maps={s: m for s, m in maps.items() if s <= 32}, pooled=pooled, aux=aux)

@@ -6,7 +6,7 @@ from typing import Any
 
 import keras
 
-from cvkit import get_block
+from cvkit.layers import adaptive_pool, conv_bn_act
 
 
 def inception_module(
@@ -25,11 +25,9 @@ def inception_module(
     3x3/1 max-pool -> 1x1. Every conv has a bias and a ReLU (``batch_norm=True`` puts BN in
     place of the bias). Layers: ``{name}_1x1_conv``, ``{name}_3x3_reduce_conv``... ``{name}_concat``.
     """
-    conv = get_block("conv_bn_act")
-
     def unit(y: Any, filters: int, kernel: int, suffix: str) -> Any:
-        return conv(y, name=f"{name}_{suffix}", filters=filters, kernel_size=kernel, use_bias=not batch_norm,
-                    batch_norm=batch_norm)
+        return conv_bn_act(y, name=f"{name}_{suffix}", filters=filters, kernel_size=kernel, use_bias=not batch_norm,
+                           batch_norm=batch_norm)
 
     b1 = unit(x, filters_1x1, 1, "1x1")
     b2 = unit(unit(x, filters_3x3_reduce, 1, "3x3_reduce"), filters_3x3, 3, "3x3")
@@ -49,8 +47,8 @@ def aux_classifier(x: Any, *, name: str, filters: int = 128, units: int = 1024, 
     if height is not None and width is not None and (height - 5) // 3 + 1 == 4 and (width - 5) // 3 + 1 == 4:
         x = keras.layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)
     else:
-        x = get_block("adaptive_pool")(x, name=f"{name}_pool", size=4)
-    x = get_block("conv_bn_act")(x, name=name, filters=filters, kernel_size=1, use_bias=True, batch_norm=False)
+        x = adaptive_pool(x, name=f"{name}_pool", size=4)
+    x = conv_bn_act(x, name=name, filters=filters, kernel_size=1, use_bias=True, batch_norm=False)
     x = keras.layers.Flatten(name=f"{name}_flatten")(x)
     x = keras.layers.Dense(units, activation="relu", name=f"{name}_fc")(x)
     return keras.layers.Dropout(dropout, name=f"{name}_dropout")(x)

@@ -11,7 +11,8 @@ from typing import Any
 
 import keras
 
-from cvkit import CvkitError, Features, Objectives, TaskSpec, get_block
+from cvkit import CvkitError, Features, Objectives, TaskSpec
+from cvkit.layers import conv_bn_act
 from cvkit_head_segmentation.layers import BilinearUpsampling, MatchSize
 
 OUTPUT = "masks"
@@ -79,7 +80,7 @@ def build_fcn(features: Features, task: TaskSpec, *, skips: int, name: str, filt
     stride = total_stride(features)
     x = features.maps[stride]
     if filters:
-        x = get_block("conv_bn_act")(x, name="fcn_conv", filters=filters, kernel_size=3)
+        x = conv_bn_act(x, name="fcn_conv", filters=filters, kernel_size=3)
     if dropout:
         x = keras.layers.Dropout(dropout, name="fcn_dropout")(x)
     score = keras.layers.Conv2D(classes, 1, name=f"score_{stride}")(x)
@@ -108,7 +109,6 @@ def build_unet(features: Features, task: TaskSpec, *, filters: int = 16, max_fil
     check_input(features, "unet")
     if filters < 1 or max_filters < 1:
         raise CvkitError(f"unet filters and max_filters must be positive, got {filters} and {max_filters}")
-    conv = get_block("conv_bn_act")
     strides = sorted(features.maps, reverse=True)
     x = features.maps[strides[0]]
     current = strides[0]
@@ -123,7 +123,7 @@ def build_unet(features: Features, task: TaskSpec, *, filters: int = 16, max_fil
         if skip in features.maps:
             x = keras.layers.Concatenate(name=f"decoder_{skip}_concat")([x, reference])
         for i in (1, 2):
-            x = conv(x, name=f"decoder_{skip}_conv{i}", filters=width(skip), kernel_size=3)
+            x = conv_bn_act(x, name=f"decoder_{skip}_conv{i}", filters=width(skip), kernel_size=3)
         current = skip
     logits = keras.layers.Conv2D(mask_classes(task), 1, name="score")(x)
     return {OUTPUT: _softmax(logits)}

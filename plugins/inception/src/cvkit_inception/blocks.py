@@ -11,7 +11,7 @@ from typing import Any
 
 import keras
 
-BN_EPSILON = 1e-3
+from cvkit.layers import TF_BN_EPSILON, conv_bn_act
 
 
 def channels(filters: int, width: float) -> int:
@@ -19,21 +19,12 @@ def channels(filters: int, width: float) -> int:
     return max(1, int(filters * width))
 
 
-def conv_bn(
-    x: Any,
-    name: str,
-    filters: int,
-    kernel_size: int | tuple[int, int],
-    *,
-    strides: int = 1,
-    padding: str = "same",
-    bn_epsilon: float = BN_EPSILON,
-) -> Any:
-    """Conv (no bias) -> BN (center only) -> ReLU: ``{name}_conv``, ``{name}_bn``, ``{name}_relu``."""
-    x = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=False,
-                            kernel_initializer="he_normal", name=f"{name}_conv")(x)
-    x = keras.layers.BatchNormalization(epsilon=bn_epsilon, scale=False, name=f"{name}_bn")(x)
-    return keras.layers.Activation("relu", name=f"{name}_relu")(x)
+def conv_bn(x: Any, name: str, filters: int, kernel_size: int | tuple[int, int], *,
+            bn_epsilon: float = TF_BN_EPSILON, **kwargs: Any) -> Any:
+    """``cvkit.layers.conv_bn_act`` as keras.applications' InceptionV3 names and sets it up:
+    ``{name}_conv``, ``{name}_bn`` (center only), ``{name}_relu``; ``kwargs`` are strides, padding."""
+    return conv_bn_act(x, name=name, filters=filters, kernel_size=kernel_size, bn_epsilon=bn_epsilon,
+                       bn_scale=False, act_suffix="relu", **kwargs)
 
 
 def _chain(x: Any, name: str, convs: list[tuple[int, Any]], width: float, bn_epsilon: float, **last: Any) -> Any:
@@ -56,7 +47,7 @@ def _concat(name: str, branches: list[Any]) -> Any:
 
 
 def inception_a(x: Any, *, name: str, pool_filters: int = 32, width: float = 1.0,
-                bn_epsilon: float = BN_EPSILON) -> Any:
+                bn_epsilon: float = TF_BN_EPSILON) -> Any:
     """The 35x35 module (mixed0-2): 1x1 | 1x1 -> 5x5 | 1x1 -> 3x3 -> 3x3 | avg-pool -> 1x1.
 
     Outputs 224 + ``pool_filters`` channels (times ``width``).
@@ -71,7 +62,7 @@ def inception_a(x: Any, *, name: str, pool_filters: int = 32, width: float = 1.0
 
 
 def reduction_a(x: Any, *, name: str, width: float = 1.0, padding: str = "valid",
-                bn_epsilon: float = BN_EPSILON) -> Any:
+                bn_epsilon: float = TF_BN_EPSILON) -> Any:
     """35x35 -> 17x17 grid reduction (mixed3): 3x3/2 | 1x1 -> 3x3 -> 3x3/2 | 3x3/2 max-pool."""
     args = (width, bn_epsilon)
     down = {"strides": 2, "padding": padding}
@@ -83,7 +74,7 @@ def reduction_a(x: Any, *, name: str, width: float = 1.0, padding: str = "valid"
 
 
 def inception_b(x: Any, *, name: str, channels_7x7: int = 128, width: float = 1.0,
-                bn_epsilon: float = BN_EPSILON) -> Any:
+                bn_epsilon: float = TF_BN_EPSILON) -> Any:
     """The 17x17 module (mixed4-7) with 7x7 convs factorised into 1x7 and 7x1.
 
     1x1 | 1x1 -> 1x7 -> 7x1 | 1x1 -> 7x1 -> 1x7 -> 7x1 -> 1x7 | avg-pool -> 1x1; 768 channels.
@@ -99,7 +90,7 @@ def inception_b(x: Any, *, name: str, channels_7x7: int = 128, width: float = 1.
 
 
 def reduction_b(x: Any, *, name: str, width: float = 1.0, padding: str = "valid",
-                bn_epsilon: float = BN_EPSILON) -> Any:
+                bn_epsilon: float = TF_BN_EPSILON) -> Any:
     """17x17 -> 8x8 grid reduction (mixed8): 1x1 -> 3x3/2 | 1x1 -> 1x7 -> 7x1 -> 3x3/2 | max-pool."""
     args = (width, bn_epsilon)
     down = {"strides": 2, "padding": padding}
@@ -110,7 +101,7 @@ def reduction_b(x: Any, *, name: str, width: float = 1.0, padding: str = "valid"
     ])
 
 
-def inception_c(x: Any, *, name: str, width: float = 1.0, bn_epsilon: float = BN_EPSILON) -> Any:
+def inception_c(x: Any, *, name: str, width: float = 1.0, bn_epsilon: float = TF_BN_EPSILON) -> Any:
     """The 8x8 module with expanded filter banks (mixed9-10); 2048 channels.
 
     1x1 | 1x1 -> (1x3, 3x1) | 1x1 -> 3x3 -> (1x3, 3x1) | avg-pool -> 1x1.

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
-
-from cvkit import CvkitError, Features, global_pool
-from cvkit_mobilenet.blocks import conv_bn_act, depthwise_separable, inverted_residual, make_divisible
+from cvkit import CvkitError, Features
+from cvkit.layers import FAN_OUT_INITIALIZER, MBConvStage, conv_bn_act, global_pool, make_divisible, mbconv_stages
+from cvkit_mobilenet.blocks import depthwise_separable
 
 
 def _check(arch: str, *, alpha: float, dropout: float, strides: list[int]) -> None:
@@ -24,6 +23,12 @@ def _pooled(x: Any, include_top: bool, dropout: float) -> Any:
     if not include_top:
         return None
     return global_pool(x, "avg_pool", dropout=dropout)
+
+
+def _conv(x: Any, name: str, filters: int, kernel_size: int = 1, **kwargs: Any) -> Any:
+    """conv-BN-act with MobileNet's initialisation (He on the fan-out)."""
+    return conv_bn_act(x, name=name, filters=filters, kernel_size=kernel_size,
+                       kernel_initializer=FAN_OUT_INITIALIZER, **kwargs)
 
 
 def build_mobilenet_v1(
@@ -52,8 +57,7 @@ def build_mobilenet_v1(
         raise CvkitError(f"mobilenet_v1 depth_multiplier must be an integer >= 1, got {depth_multiplier}")
     bn = {"bn_epsilon": bn_epsilon}
 
-    x = conv_bn_act(inputs, name="stem", filters=int(stem_filters * alpha), kernel_size=3, strides=2,
-                    activation=activation, **bn)
+    x = _conv(inputs, "stem", int(stem_filters * alpha), kernel_size=3, strides=2, activation=activation, **bn)
     stride, maps = 2, {}
     for i, (filters, block_stride) in enumerate(blocks):
         if block_stride == 2:
@@ -94,22 +98,10 @@ def build_mobilenet_v2(
         raise CvkitError(f"mobilenet_v2 needs at least one repeat per stage, got {blocks!r}")
     bn = {"bn_epsilon": bn_epsilon}
 
-    x = conv_bn_act(inputs, name="stem", filters=make_divisible(stem_filters * alpha), kernel_size=3,
-                    strides=2, activation=activation, **bn)
-    stride, maps, index = 2, {}, 0
-    for expansion, channels, repeats, first_stride in stages:
-        for j in range(repeats):
-            block_stride = first_stride if j == 0 else 1
-            if block_stride == 2:
-                maps[stride] = x
-                stride *= 2
-            x = inverted_residual(
-                x, name=f"block{index}", filters=make_divisible(int(channels * alpha)),
-                expansion=expansion, kernel_size=kernel_size, strides=block_stride,
-                activation=activation, **bn,
-            )
-            index += 1
+    x = _conv(inputs, "stem", make_divisible(stem_filters * alpha), kernel_size=3, strides=2, activation=activation, **bn)
+    scaled = [MBConvStage(t, make_divisible(int(c * alpha)), n, s, kernel_size) for t, c, n, s in stages]
+    x, maps, stride = mbconv_stages(x, scaled, block_name="block{index}", activation=activation, **bn)
     filters = make_divisible(head_filters * alpha) if alpha > 1 else head_filters
-    x = conv_bn_act(x, name="head", filters=filters, activation=activation, **bn)
+    x = _conv(x, "head", filters, activation=activation, **bn)
     maps[stride] = x
     return Features(maps=maps, pooled=_pooled(x, include_top, dropout))

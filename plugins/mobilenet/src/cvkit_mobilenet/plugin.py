@@ -1,4 +1,4 @@
-"""MobileNet plugin: registers v1 and v2, the depthwise-separable and inverted-residual blocks."""
+"""MobileNet plugin: registers v1 and v2 and the depthwise-separable block (MBConv is cvkit.layers')."""
 
 from cvkit import hookimpl, register_variants
 from cvkit_mobilenet.variants import DEFAULT, PAPER_V1, PAPER_V2, TINY, VARIANTS
@@ -22,6 +22,3 @@ def register_backbones(register):
 def register_blocks(register):
     register("depthwise_separable", "cvkit_mobilenet.blocks:depthwise_separable",
              description="depthwise kxk conv-BN-act, then pointwise 1x1 conv-BN-act (MobileNet v1)")
-    register("inverted_residual", "cvkit_mobilenet.blocks:inverted_residual",
-             description="inverted residual / MBConv: 1x1 expand, depthwise kxk, optional SE, "
-                         "linear 1x1 projection, shortcut with drop-connect (MobileNet v2, EfficientNet)")

@@ -1,8 +1,4 @@
-"""Blocks of the classic plain CNNs: local response normalisation and the FC classifier trunk.
-
-Both are registered, so VGG and GoogLeNet fetch them with ``cvkit.get_block`` instead of
-rewriting them.
-"""
+"""Pooling and pre-logits: global pool + dropout, adaptive average pooling, the FC trunk."""
 
 from __future__ import annotations
 
@@ -10,17 +6,18 @@ from typing import Any
 
 import keras
 
-from cvkit import CvkitError
-from cvkit_alexnet.layers import LocalResponseNormalization
+from cvkit.errors import CvkitError
 
 CLASSIFIER_POOLING = ("adaptive", "flatten")
 
 
-def local_response_norm(x: Any, *, name: str, size: int = 5, alpha: float = 1e-4, beta: float = 0.75,
-                        bias: float = 2.0) -> Any:
-    """AlexNet's local response normalisation across ``size`` adjacent channels (k=2, n=5,
-    alpha=1e-4, beta=0.75 as in the paper); no weights."""
-    return LocalResponseNormalization(size=size, alpha=alpha, beta=beta, bias=bias, name=name)(x)
+def global_pool(x: Any, name: str, dropout: float = 0.0, dropout_name: str = "top_dropout") -> Any:
+    """Global average pooling (``name``), then dropout (``dropout_name``) when asked: the
+    pre-logits of most modern families."""
+    x = keras.layers.GlobalAveragePooling2D(name=name)(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name=dropout_name)(x)
+    return x
 
 
 def adaptive_pool(x: Any, *, name: str, size: int | tuple[int, int]) -> Any:
@@ -30,7 +27,7 @@ def adaptive_pool(x: Any, *, name: str, size: int | tuple[int, int]) -> Any:
     and fails in graph mode on a side of one pixel. So the map's build-time shape is pinned
     with a ``Reshape`` (a model called on a tensor of unknown size, as in a SavedModel
     endpoint, still pools), and a one-pixel side is repeated to two pixels, which leaves the
-    result unchanged.
+    result unchanged. Layers: ``{name}_static``, ``{name}_repeat`` (one-pixel sides), ``{name}``.
     """
     height, width, channels = x.shape[1:]
     if height is None or width is None:
@@ -39,6 +36,26 @@ def adaptive_pool(x: Any, *, name: str, size: int | tuple[int, int]) -> Any:
     if height == 1 or width == 1:
         x = keras.layers.UpSampling2D((2 if height == 1 else 1, 2 if width == 1 else 1), name=f"{name}_repeat")(x)
     return keras.layers.AdaptiveAveragePooling2D(size, name=name)(x)
+
+
+def _check_trunk(x: Any, *, units: int, dropout: float, pooling: str, pooled_size: int, arch: str, input_size: int) -> None:
+    if pooling not in CLASSIFIER_POOLING:
+        raise CvkitError(f"{arch} classifier_pooling must be 'adaptive' or 'flatten', got {pooling!r}")
+    if not 0 <= dropout < 1:
+        raise CvkitError(f"{arch} dropout must be in [0, 1), got {dropout}")
+    if units < 1:
+        raise CvkitError(f"{arch} fc_units must be at least 1, got {units}")
+    if pooling == "adaptive" and None in x.shape[1:3]:
+        raise CvkitError(
+            f"{arch} with include_top needs a fixed input size (its FC layers take "
+            f"{pooled_size}x{pooled_size}x{x.shape[-1]}); give an input size, or use include_top=False"
+        )
+    if pooling == "flatten" and tuple(x.shape[1:3]) != (pooled_size, pooled_size):
+        raise CvkitError(
+            f"{arch} with include_top and classifier_pooling='flatten' needs {input_size}x{input_size} "
+            f"input (its FC layers take {pooled_size}x{pooled_size}x{x.shape[-1]}); use --image-size "
+            f"{input_size}, classifier_pooling='adaptive', or include_top=False"
+        )
 
 
 def fc_trunk(
@@ -62,25 +79,10 @@ def fc_trunk(
     error naming ``arch`` and its ``input_size``. Layers: ``{name}_pool``, ``{name}_flatten``,
     ``{name}1``, ``{name}1_dropout``, ``{name}2``...
     """
-    if pooling not in CLASSIFIER_POOLING:
-        raise CvkitError(f"{arch} classifier_pooling must be 'adaptive' or 'flatten', got {pooling!r}")
-    if not 0 <= dropout < 1:
-        raise CvkitError(f"{arch} dropout must be in [0, 1), got {dropout}")
-    if units < 1:
-        raise CvkitError(f"{arch} fc_units must be at least 1, got {units}")
+    _check_trunk(x, units=units, dropout=dropout, pooling=pooling, pooled_size=pooled_size, arch=arch,
+                 input_size=input_size)
     if pooling == "adaptive":
-        if None in x.shape[1:3]:
-            raise CvkitError(
-                f"{arch} with include_top needs a fixed input size (its FC layers take "
-                f"{pooled_size}x{pooled_size}x{x.shape[-1]}); give an input size, or use include_top=False"
-            )
         x = adaptive_pool(x, name=f"{name}_pool", size=pooled_size)
-    elif tuple(x.shape[1:3]) != (pooled_size, pooled_size):
-        raise CvkitError(
-            f"{arch} with include_top and classifier_pooling='flatten' needs {input_size}x{input_size} "
-            f"input (its FC layers take {pooled_size}x{pooled_size}x{x.shape[-1]}); use --image-size "
-            f"{input_size}, classifier_pooling='adaptive', or include_top=False"
-        )
     x = keras.layers.Flatten(name=f"{name}_flatten")(x)
     for i in range(1, layers + 1):
         x = keras.layers.Dense(units, activation="relu", name=f"{name}{i}")(x)
