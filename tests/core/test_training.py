@@ -65,8 +65,8 @@ def test_default_training_size_fits_the_arch(arch, size):
     plan = preflight(config)
     assert plan.image_size == plan.config.image_size == size
     assert config.image_size is None  # the user's config is not changed
-    explicit = RunConfig(arch=arch, image_size=40)
-    assert preflight(explicit).image_size == 40  # a size the user gave is kept
+    explicit = RunConfig(arch=arch, image_size=size + 8)
+    assert preflight(explicit).image_size == size + 8  # a size the user gave is kept
 
 
 
