@@ -51,11 +51,11 @@ def bench(name: str) -> dict:
         start = time.perf_counter()
         result = cvkit.train(config, verbose=2)
         minutes = (time.perf_counter() - start) / 60
-    value = result["validation"][metric]
+    value = result.validation[metric]
     return {"task": name, "arch": config.arch, "head": config.head, "epochs": config.epochs,
             "image_size": config.image_size, "mean_iou": round(value, 4), "minutes": round(minutes, 2),
             "passes": value >= TARGET and minutes < BUDGET_MINUTES,
-            "validation": {k: round(v, 4) for k, v in result["validation"].items()}}
+            "validation": {k: round(v, 4) for k, v in result.validation.items()}}
 
 
 def main(argv: list[str]) -> int:

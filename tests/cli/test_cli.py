@@ -155,3 +155,76 @@ def test_mixed_precision_and_xla_reach_the_compiled_model(tmp_path, monkeypatch)
     config = json.loads((run / "config.json").read_text())
     assert config["mixed_precision"] is True and config["jit_compile"] is True
     assert (run / "model.keras").is_file()
+
+
+EVERY_TRAIN_OPTION = {  # RunConfig field -> (command-line arguments, the value the field gets)
+    "arch": (["--arch", "resnet18"], "resnet18"),
+    "head": (["--head", "localization"], "localization"),
+    "dataset": (["-d", "shapes:64"], "shapes:64"),
+    "data_dir": (["--data-dir", "/data/tfds"], "/data/tfds"),
+    "augmentations": (["--aug", "flip,crop(scale=0.8)"], ["flip", "crop(scale=0.8)"]),
+    "epochs": (["--epochs", "3"], 3),
+    "batch_size": (["--batch-size", "8"], 8),
+    "learning_rate": (["--lr", "0.05"], 0.05),
+    "optimizer": (["--optimizer", "sgd"], "sgd"),
+    "schedule": (["--schedule", "step"], "step"),
+    "weight_decay": (["--weight-decay", "0.001"], 0.001),
+    "image_size": (["--image-size", "64"], 64),
+    "limit": (["--limit", "16"], 16),
+    "seed": (["--seed", "7"], 7),
+    "skip_invalid": (["--skip-invalid"], True),
+    # --set and --se-ratio extend the config file's backbone_params
+    "backbone_params": (["--set", "growth_rate=12", "--set", "blocks=[1,2]", "--se-ratio", "4"],
+                        {"stem": "cifar", "growth_rate": 12, "blocks": [1, 2], "se_ratio": 4}),
+    "head_params": (["--head-param", "dropout=0.3"], {"dropout": 0.3}),
+    "mixed_precision": (["--mixed-precision"], True),
+    "jit_compile": (["--xla"], True),
+    "bn_momentum": (["--bn-momentum", "0.99"], 0.99),
+    "bn_recalibration_batches": (["--bn-recalibration-batches", "4"], 4),
+    "out": (["-o", "/runs/x"], "/runs/x"),
+}
+
+
+def test_every_train_option_reaches_its_config_field(tmp_path, monkeypatch, capsys):
+    """In process, with cvkit.train replaced: the RunConfig each option builds, over a config file."""
+    import cvkit
+    from cvkit.training.config import RunConfig
+    from cvkit_cli.main import main
+    from cvkit_cli.train_options import TRAIN_FLAGS
+
+    seen = []
+    monkeypatch.setattr(cvkit, "train", lambda config: seen.append(config) or cvkit.TrainResult(tmp_path, {"accuracy": 0.5}))
+    settings = tmp_path / "run.toml"
+    settings.write_text('epochs = 5\nmomentum = 0.8\n[backbone_params]\nstem = "cifar"\n')
+    args = [arg for option, _ in EVERY_TRAIN_OPTION.values() for arg in option]
+    assert main(["train", "--config", str(settings), *args]) == 0
+    expected = {field: value for field, (_, value) in EVERY_TRAIN_OPTION.items()}
+    assert seen == [RunConfig(**{"momentum": 0.8, **expected})]  # options override the file, the rest stays
+    assert capsys.readouterr().out.splitlines() == [f"run directory: {tmp_path}", "validation accuracy: 0.5000"]
+    assert {flag.field for flag in TRAIN_FLAGS} == set(EVERY_TRAIN_OPTION)
+
+
+def test_the_train_options_are_the_flag_table_plus_config():
+    """Each row of TRAIN_FLAGS is one option of ``cvkit train`` named after its field or its alias."""
+    import dataclasses
+
+    import typer
+
+    from cvkit.training.config import RunConfig
+    from cvkit_cli.main import app
+    from cvkit_cli.train_options import TRAIN_FLAGS
+
+    command = next(c for c in typer.main.get_command(app).commands.values() if c.name == "train")
+    options = {param.name: tuple(param.opts + param.secondary_opts) for param in command.params}
+    fields = {f.name for f in dataclasses.fields(RunConfig)}
+    for flag in TRAIN_FLAGS:
+        assert flag.field in fields, flag
+        declared = tuple(part for name in flag.declarations for part in name.split("/"))
+        assert set(options.pop(flag.parameter)) == set(declared), flag
+        if not flag.names:
+            assert declared == ("--" + flag.field.replace("_", "-"),)
+    assert options == {"config": ("--config", "-c")}
+    aliases = {name: flag.field for flag in TRAIN_FLAGS for name in flag.declarations if flag.names}
+    assert aliases["--lr"] == "learning_rate" and aliases["--xla/--no-xla"] == "jit_compile"
+    assert aliases["--aug"] == "augmentations" and aliases["--head-param"] == "head_params"
+    assert aliases["--set"] == aliases["--se-ratio"] == "backbone_params"

@@ -48,19 +48,19 @@ def _stages(ds):
 
 def _training_datasets(train, num_train):
     """``training.make_datasets`` over a train split that says it holds ``num_train`` examples."""
-    import cvkit
     from cvkit.training.config import RunConfig
     from cvkit.data.splits import DatasetInfo, DatasetSplits
     from cvkit.models.head import TaskSpec
+    from cvkit.training.plan import resolve_plan
     from cvkit.training.run import Prepared, make_datasets
 
     classes = ("a", "b")
     info = DatasetInfo(name="test", class_names=classes, image_shape=(SIZE, SIZE, 3),
                        num_train=num_train, num_validation=4)
     splits = DatasetSplits(train=train, validation=train.take(4), info=info)
-    head = cvkit.get_registries().heads.get("classification")
     task = TaskSpec("classification", len(classes), classes)
-    prepared = Prepared(RunConfig(image_size=SIZE, batch_size=BATCH), head, task, splits, None, {})
+    plan = resolve_plan(RunConfig(image_size=SIZE, batch_size=BATCH))
+    prepared = Prepared(plan, splits, task, None)
     return make_datasets(prepared, ["output"])
 
 

@@ -107,7 +107,7 @@ import cvkit
 
 @cvkit.hookimpl
 def register_datasets(register):
-    register("digits", load="cvkit.data.loaders:load_folder", tasks={"classification"})
+    register("digits", load="cvkit.data.folder:load_folder", tasks={"classification"})
 '''
 
 

@@ -25,7 +25,8 @@ def test_training_only_outputs_are_dropped_from_the_saved_model(tmp_path):
                                         **{**spec.tiny, **spec.training_overrides})
     assert len(training_model.output) == 3
     assert cvkit.count_params(saved)[0] < cvkit.count_params(training_model)[0]
-    assert "accuracy" in result["validation"]
+    assert isinstance(result, cvkit.TrainResult) and result.run_dir == tmp_path / "run"
+    assert "accuracy" in result.validation
 
 
 def test_nan_loss_stops_with_a_clear_message(tmp_path):
@@ -61,11 +62,11 @@ def test_default_training_size_fits_the_arch(arch, size):
     config = RunConfig(arch=arch)
     from cvkit.training.run import preflight
 
-    preflight(config)
-    assert config.image_size == size
-    explicit = RunConfig(arch=arch, image_size=40)
-    preflight(explicit)
-    assert explicit.image_size == 40  # a size the user gave is kept
+    plan = preflight(config)
+    assert plan.image_size == plan.config.image_size == size
+    assert config.image_size is None  # the user's config is not changed
+    explicit = RunConfig(arch=arch, image_size=size + 8)
+    assert preflight(explicit).image_size == size + 8  # a size the user gave is kept
 
 
 

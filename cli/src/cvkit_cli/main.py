@@ -13,6 +13,7 @@ import typer
 import cvkit
 from cvkit.errors import CvkitError
 from cvkit_cli import render
+from cvkit_cli.train_options import train_command
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out of the CLI
 
@@ -106,74 +107,16 @@ def info(
     render.line(f"multiply-accumulates: {summary['macs']:,} ({summary['macs'] / 1e9:.2f} G)")
 
 
-@app.command()
-def train(
-    arch: Annotated[Optional[str], typer.Option("--arch", "-a", help="Arch variant or family name.")] = None,
-    head: Annotated[Optional[str], typer.Option("--head", help="Task head (cvkit list heads).")] = None,
-    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="shapes, digits, folder:PATH, tfds:NAME ...")] = None,
-    data_dir: Annotated[Optional[str], typer.Option("--data-dir", help="Where TFDS sets are prepared.")] = None,
-    aug: Annotated[Optional[str], typer.Option("--aug", help="Comma-separated augmentations, e.g. flip,crop,jitter.")] = None,
-    epochs: Annotated[Optional[int], typer.Option("--epochs")] = None,
-    batch_size: Annotated[Optional[int], typer.Option("--batch-size")] = None,
-    lr: Annotated[Optional[float], typer.Option("--lr", help="Learning rate.")] = None,
-    optimizer: Annotated[Optional[str], typer.Option("--optimizer", help="sgd, adam, adamw, rmsprop or adagrad.")] = None,
-    schedule: Annotated[Optional[str], typer.Option("--schedule", help="constant, step, exponential, cosine or plateau.")] = None,
-    weight_decay: Annotated[Optional[float], typer.Option("--weight-decay")] = None,
-    image_size: Annotated[Optional[int], typer.Option("--image-size", help="Square training input side; default 32, or the arch's smallest input rounded up to 32s.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="Train on the first N examples only (the overfit sanity check).")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed")] = None,
-    skip_invalid: Annotated[Optional[bool], typer.Option("--skip-invalid", help="Skip bad images, masks and boxes (and report how many) instead of failing.")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override an arch parameter, KEY=VALUE.")] = None,
-    se_ratio: Annotated[Optional[int], typer.Option("--se-ratio", help="Insert squeeze-and-excitation with reduction r (residual archs).")] = None,
-    head_param: Annotated[Optional[list[str]], typer.Option("--head-param", help="Set a head parameter, KEY=VALUE.")] = None,
-    mixed_precision: Annotated[Optional[bool], typer.Option("--mixed-precision/--no-mixed-precision")] = None,
-    xla: Annotated[Optional[bool], typer.Option("--xla/--no-xla", help="Compile with XLA.")] = None,
-    bn_momentum: Annotated[Optional[float], typer.Option("--bn-momentum", help="Every BatchNorm layer's momentum (default 0.9; 0.99 for long runs).")] = None,
-    bn_recalibration_batches: Annotated[Optional[int], typer.Option("--bn-recalibration-batches", help="Training batches that re-estimate BatchNorm statistics before the save (default 32; 0 turns it off).")] = None,
-    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Run directory (default runs/ARCH-HEAD-TIME).")] = None,
-    config: Annotated[Optional[Path], typer.Option("--config", "-c", help="A TOML or YAML file of settings; flags override it.")] = None,
-) -> None:
-    """Train a backbone x head on a data set and write a run directory."""
-    from cvkit.data.augment import parse_assignments
-    from cvkit.training.config import RunConfig, read_config_file
+def _train(settings: dict) -> None:
+    from cvkit.training.config import RunConfig
 
-    settings = read_config_file(config) if config else {}
-    given = {
-        "arch": arch, "head": head, "dataset": dataset, "data_dir": data_dir, "epochs": epochs,
-        "batch_size": batch_size, "learning_rate": lr, "optimizer": optimizer, "schedule": schedule,
-        "weight_decay": weight_decay, "image_size": image_size, "limit": limit, "seed": seed, "skip_invalid": skip_invalid,
-        "mixed_precision": mixed_precision, "jit_compile": xla, "out": out,
-        "bn_momentum": bn_momentum, "bn_recalibration_batches": bn_recalibration_batches,
-    }
-    settings.update({k: v for k, v in given.items() if v is not None})
-    if aug is not None:
-        settings["augmentations"] = _split_augmentations(aug)
-    if set_:
-        settings["backbone_params"] = {**settings.get("backbone_params", {}), **parse_assignments(set_, "--set")}
-    if se_ratio is not None:
-        settings["backbone_params"] = {**settings.get("backbone_params", {}), "se_ratio": se_ratio}
-    if head_param:
-        settings["head_params"] = {**settings.get("head_params", {}), **parse_assignments(head_param, "--head-param")}
-    run = RunConfig.from_dict(settings)
-    result = cvkit.train(run)
-    render.line(f"run directory: {result['run_dir']}")
-    for key, value in result["validation"].items():
+    result = cvkit.train(RunConfig.from_dict(settings))
+    render.line(f"run directory: {result.run_dir}")
+    for key, value in result.validation.items():
         render.line(f"validation {key}: {value:.4f}")
 
 
-def _split_augmentations(text: str) -> list[str]:
-    """Split on commas outside parentheses: ``flip,crop(scale=0.8)``."""
-    items, depth, current = [], 0, ""
-    for ch in text:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "," and depth == 0:
-            items.append(current)
-            current = ""
-        else:
-            current += ch
-    items.append(current)
-    return [i.strip() for i in items if i.strip()]
+app.command("train")(train_command(_train, "Train a backbone x head on a data set and write a run directory."))
 
 
 @app.command()

@@ -64,6 +64,7 @@ _LAZY = {
     "global_pool": "cvkit.layers",
     "RunConfig": "cvkit.training.config",
     "train": "cvkit.training.run",
+    "TrainResult": "cvkit.training.run",
     "evaluate": "cvkit.training.run",
     "predict": "cvkit.serve.predict",
     "export_savedmodel": "cvkit.serve.export",
@@ -77,7 +78,7 @@ if TYPE_CHECKING:
     from cvkit.insight.info import count_macs, model_summary
     from cvkit.models.assembly import CvkitModel, count_params, create_model, load_model
     from cvkit.serve.predict import predict
-    from cvkit.training.run import evaluate, train
+    from cvkit.training.run import TrainResult, evaluate, train
 
 
 def __getattr__(name: str) -> Any:
@@ -143,7 +144,7 @@ __all__ = [
     "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
     "CvkitError", "CvkitModel", "DatasetInfo", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
-    "Features", "HeadSpec", "Objectives", "PluginError", "PluginInfo", "RunConfig", "TaskSpec",
+    "Features", "HeadSpec", "Objectives", "PluginError", "PluginInfo", "RunConfig", "TaskSpec", "TrainResult",
     "UnknownNameError", "check_input_size", "check_params", "count_macs", "count_params",
     "create_model", "default_image_size", "evaluate", "export_savedmodel", "get_backbone", "get_block",
     "get_plugin_manager", "get_registries", "global_pool", "hookimpl", "list_augmentations",

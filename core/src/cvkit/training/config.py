@@ -15,9 +15,13 @@ SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
 CONFIG_FILE = "config.json"
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunConfig:
-    """Everything that defines a training run. Written to ``RUN_DIR/config.json``."""
+    """Everything that defines a training run. Written to ``RUN_DIR/config.json``.
+
+    Frozen: a run resolves it into a :class:`cvkit.training.plan.RunPlan` and never changes
+    it; derive a changed copy with ``dataclasses.replace``.
+    """
 
     arch: str = "densenet"
     head: str = "classification"

@@ -6,21 +6,19 @@ import json
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cvkit.data.augment import build_augmentation, validate_augmentations
 from cvkit.contract.guard import guarded, plugin_runtime_errors
-from cvkit.contract.params import check_params
-from cvkit.models.backbone import default_image_size
+from cvkit.data.augment import build_augmentation
 from cvkit.models.batchnorm import DEFAULT_RECALIBRATION_BATCHES, recalibrate_batch_norm
 from cvkit.training.config import RunConfig, read_run_config
 from cvkit.data.splits import DatasetSplits
 from cvkit.errors import CvkitError, NonFiniteLossError
 from cvkit.models.head import TaskSpec
-from cvkit.contract.plugins import get_registries
-from cvkit.contract.registry import DatasetSpec, HeadSpec, resolve_callable
+from cvkit.contract.registry import DatasetSpec, resolve_callable
+from cvkit.training.plan import RunPlan, plan_for_model, resolve_dataset, resolve_plan, task_mismatch
 
 MODEL_FILE = "model.keras"
 METRICS_CSV = "metrics.csv"
@@ -29,29 +27,36 @@ RESULT_FILE = "metrics.json"
 EPOCH_RECALIBRATION_BATCHES = 8  # before each validation; the final save uses bn_recalibration_batches
 
 
-def resolve_dataset(name: str) -> tuple[DatasetSpec, str]:
-    """``"folder:/data"`` -> (the folder spec, ``"/data"``)."""
-    base, sep, argument = name.partition(":")
-    spec = get_registries().datasets.get(base)
-    if sep and not spec.takes_argument:
-        raise CvkitError(f"dataset {base!r} takes no argument; use --dataset {base}")
-    return spec, argument
+@dataclass(frozen=True)
+class TrainResult:
+    """What ``train`` returns: the run directory and the final model's validation metrics."""
+
+    run_dir: Path
+    validation: dict[str, float]
 
 
-def pick_task(head: HeadSpec, splits_tasks: frozenset[str], dataset: str) -> str:
-    """The task a head trains on with this data set, or a clear error when none fits."""
-    shared = sorted(head.tasks & splits_tasks)
-    if not shared:
-        raise CvkitError(
-            f"head {head.name!r} trains on {', '.join(sorted(head.tasks))}, but dataset {dataset!r} "
-            f"only provides {', '.join(sorted(splits_tasks))}; pick a head for that task "
-            f"(`cvkit list heads`) or a dataset with {'/'.join(sorted(head.tasks))} labels"
-        )
-    return shared[0]
+@dataclass(frozen=True)
+class Prepared:
+    """A plan with its data loaded and its model built, before a single file is written."""
+
+    plan: RunPlan
+    splits: DatasetSplits
+    task: TaskSpec
+    model: Any
 
 
 def load_splits(config: RunConfig, task: str, image_size: int | None) -> DatasetSplits:
+    """The splits of ``config.dataset`` for ``task`` (a config that need not make a whole plan)."""
     spec, argument = resolve_dataset(config.dataset)
+    return _call_loader(spec, argument, config, task, image_size)
+
+
+def read_splits(plan: RunPlan) -> DatasetSplits:
+    """The splits a plan trains or evaluates on."""
+    return _call_loader(plan.dataset, plan.dataset_argument, plan.config, plan.task, plan.image_size)
+
+
+def _call_loader(spec: DatasetSpec, argument: str, config: RunConfig, task: str, image_size: int | None) -> DatasetSplits:
     load = guarded("dataset", spec, resolve_callable(spec.load))
     size = None if image_size is None else (image_size, image_size)  # loaders take (height, width)
     return load(argument=argument, task=task, image_size=size, seed=config.seed,
@@ -59,64 +64,36 @@ def load_splits(config: RunConfig, task: str, image_size: int | None) -> Dataset
                 limit=config.limit, skip_invalid=config.skip_invalid)
 
 
-@dataclass
-class Prepared:
-    """Everything built and checked before a single file is written."""
-
-    config: RunConfig
-    head: HeadSpec
-    task: TaskSpec
-    splits: DatasetSplits
-    model: Any
-    training_overrides: dict[str, Any]
+def preflight(config: RunConfig) -> RunPlan:
+    """Every check that needs no TensorFlow (values, names, parameters, head-dataset fit): the plan."""
+    return resolve_plan(config)
 
 
-def preflight(config: RunConfig) -> None:
-    """Every check that needs no TensorFlow: values, names, parameters, head-dataset fit."""
-    config.validate()
-    registries = get_registries()
-    arch = registries.backbones.get(config.arch)
-    head = registries.heads.get(config.head)
-    validate_augmentations(config.augmentations)
-    check_params(arch.name, arch.defaults, config.backbone_params)
-    check_params(f"head {head.name}", head.defaults, config.head_params)
-    dataset_spec, _ = resolve_dataset(config.dataset)
-    pick_task(head, dataset_spec.tasks, config.dataset)
-    if config.image_size is None:
-        config.image_size = default_image_size(arch.min_input_size)
-
-
-def prepare(config: RunConfig) -> Prepared:
-    """Validate the config, resolve every name, load the data and build the model."""
-    preflight(config)
-    registries = get_registries()
-    arch = registries.backbones.get(config.arch)
-    head = registries.heads.get(config.head)
-    task = pick_task(head, resolve_dataset(config.dataset)[0].tasks, config.dataset)
-    splits = load_splits(config, task, config.image_size)
-    task = pick_task(head, splits.info.tasks, config.dataset)
-    if splits.info.num_train == 0 or splits.info.num_validation == 0:
+def prepare(plan: RunPlan) -> Prepared:
+    """Load the plan's data and build its model."""
+    config = plan.config
+    splits = read_splits(plan)
+    info = splits.info
+    if plan.task not in info.tasks:
+        raise task_mismatch(plan.head, info.tasks, config.dataset)
+    if info.num_train == 0 or info.num_validation == 0:
         raise CvkitError(f"dataset {config.dataset!r} has an empty train or validation split; add images")
 
     from cvkit.models.assembly import create_model
 
-    overrides = dict(arch.training_overrides)
-    channels = splits.info.image_shape[-1]
     model = create_model(
-        arch.name, head=head.name, num_classes=splits.info.num_classes,
-        input_shape=(config.image_size, config.image_size, channels),
-        head_params=config.head_params, task=task, class_names=list(splits.info.class_names),
-        bn_momentum=config.bn_momentum, **{**config.backbone_params, **overrides},
+        plan.backbone.name, head=plan.head.name, num_classes=info.num_classes,
+        input_shape=(plan.image_size, plan.image_size, info.image_shape[-1]),
+        head_params=dict(plan.head_params), task=plan.task, class_names=list(info.class_names),
+        bn_momentum=config.bn_momentum, **{**config.backbone_params, **plan.backbone.training_overrides},
     )
-    task_spec = TaskSpec(task=task, num_classes=splits.info.num_classes, class_names=splits.info.class_names)
-    return Prepared(config, head, task_spec, splits, model, overrides)
+    task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names)
+    return Prepared(plan, splits, task, model)
 
 
-def compile_model(model: Any, head: HeadSpec, task: TaskSpec, head_params: dict, optimizer: Any,
-                  jit_compile: bool = False) -> list[str]:
+def compile_model(model: Any, plan: RunPlan, task: TaskSpec, optimizer: Any, jit_compile: bool = False) -> list[str]:
     outputs = list(model.output.keys()) if isinstance(model.output, dict) else ["output"]
-    params = check_params(f"head {head.name}", head.defaults, head_params)
-    objectives = resolve_callable(head.objectives)(task, outputs, **params)
+    objectives = resolve_callable(plan.head.objectives)(task, outputs, **plan.head_params)
     model.compile(optimizer=optimizer, loss=objectives.losses, loss_weights=objectives.loss_weights or None,
                   metrics=objectives.metrics, jit_compile=jit_compile)
     return outputs
@@ -125,17 +102,19 @@ def compile_model(model: Any, head: HeadSpec, task: TaskSpec, head_params: dict,
 def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True) -> tuple[Any, Any]:
     from cvkit.training.engine import make_pipeline
 
-    config, head, task = prepared.config, prepared.head, prepared.task
-    targets = guarded("head", head, resolve_callable(head.targets))
-    params = check_params(f"head {head.name}", head.defaults, config.head_params)
+    plan, task = prepared.plan, prepared.task
+    config = plan.config
+    targets = guarded("head", plan.head, resolve_callable(plan.head.targets))
+    params = plan.head_params
 
     def to_xy(batch: dict) -> tuple:
         return batch["images"], targets(batch, outputs, task, **params)
 
-    size = (config.image_size, config.image_size)
-    channels = prepared.splits.info.image_shape[-1]
-    augmenter = build_augmentation(config.augmentations, image_size=size, channels=channels, seed=config.seed) if augment else None
     info = prepared.splits.info
+    augmenter = None
+    if augment:
+        augmenter = build_augmentation(plan.augmentation_items(), image_size=(plan.image_size, plan.image_size),
+                                       channels=info.image_shape[-1], seed=config.seed)
     train = make_pipeline(prepared.splits.train, batch_size=config.batch_size, to_xy=to_xy, augment=augmenter,
                           shuffle=True, seed=config.seed, num_examples=info.num_train)
     validation = make_pipeline(prepared.splits.validation, batch_size=config.batch_size, to_xy=to_xy,
@@ -163,29 +142,28 @@ def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
     return clean
 
 
-def train(config: RunConfig, verbose: int | None = None) -> dict[str, Any]:
-    """Train a model as ``config`` says and write its run directory. Returns the final metrics."""
-    preflight(config)  # fail fast, before TensorFlow loads
+def train(config: RunConfig, verbose: int | None = None) -> TrainResult:
+    """Train a model as ``config`` says and write its run directory. ``config`` is left unchanged."""
+    plan = preflight(config)  # fail fast, before TensorFlow loads
     from cvkit.runtime import precision_policy
 
-    with precision_policy(config.mixed_precision):  # restored after the run, even on error
-        return _train_in_policy(config, verbose)
+    with precision_policy(plan.config.mixed_precision):  # restored after the run, even on error
+        return _train_in_policy(plan, verbose)
 
 
-def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
+def _train_in_policy(plan: RunPlan, verbose: int | None) -> TrainResult:
     from cvkit.runtime import import_keras
 
     keras = import_keras()
 
     from cvkit.training.engine import make_optimizer
 
+    config = plan.config
     keras.utils.set_random_seed(config.seed)
-    prepared = prepare(config)
+    prepared = prepare(plan)
     model = prepared.model
-    info = prepared.splits.info
-    steps = max(1, -(-(info.num_train or config.batch_size) // config.batch_size))
-    outputs = compile_model(model, prepared.head, prepared.task, config.head_params,
-                            make_optimizer(config, steps, model), config.jit_compile)
+    steps = max(1, -(-(prepared.splits.info.num_train or config.batch_size) // config.batch_size))
+    outputs = compile_model(model, plan, prepared.task, make_optimizer(config, steps, model), config.jit_compile)
     train_ds, val_ds = make_datasets(prepared, outputs)
 
     run_dir = Path(config.out) if config.out else default_run_dir(config)
@@ -194,12 +172,7 @@ def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     try:
-        config.out = str(run_dir)
-        config.write(run_dir, extra={
-            "resolved_arch": model.arch, "task": prepared.task.task, "class_names": list(info.class_names),
-            "num_train": info.num_train, "num_validation": info.num_validation,
-            "input_shape": list(model.input_shape[1:]),
-        })
+        _write_config(prepared, run_dir)
         with plugin_runtime_errors():  # a plugin failing inside tf.data: one line naming it
             _fit(prepared, outputs, train_ds, val_ds, run_dir, verbose)
             results = _finish(prepared, outputs, run_dir)
@@ -213,7 +186,17 @@ def _train_in_policy(config: RunConfig, verbose: int | None) -> dict[str, Any]:
         for tmp in run_dir.rglob(".*.keras"):
             tmp.unlink(missing_ok=True)
         raise
-    return {"run_dir": str(run_dir), "validation": results}
+    return TrainResult(run_dir=run_dir, validation=results)
+
+
+def _write_config(prepared: Prepared, run_dir: Path) -> None:
+    """config.json: the resolved config (image size, run directory) and facts about the data."""
+    info, model = prepared.splits.info, prepared.model
+    replace(prepared.plan.config, out=str(run_dir)).write(run_dir, extra={
+        "resolved_arch": model.arch, "task": prepared.task.task, "class_names": list(info.class_names),
+        "num_train": info.num_train, "num_validation": info.num_validation,
+        "input_shape": list(model.input_shape[1:]),
+    })
 
 
 def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run_dir: Path,
@@ -223,7 +206,7 @@ def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run
 
     from cvkit.training.engine import AtomicCheckpoint, RecalibrateBeforeValidation
 
-    config = prepared.config
+    config = prepared.plan.config
     checkpoint = AtomicCheckpoint(run_dir)
     callbacks = [
         keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV)),
@@ -256,13 +239,13 @@ def _finish(prepared: Prepared, outputs: list[str], run_dir: Path) -> dict[str, 
     from cvkit.training.engine import plot_curves
     from cvkit.fileio import write_atomic, write_text_atomic
 
-    config = prepared.config
-    final = inference_model(prepared.model, prepared.training_overrides)
+    config = prepared.plan.config
+    final = inference_model(prepared.model, prepared.plan.backbone.training_overrides)
     if final is not prepared.model:  # fewer outputs, so fewer targets
-        outputs = compile_model(final, prepared.head, prepared.task, config.head_params, "adam")
+        outputs = compile_model(final, prepared.plan, prepared.task, "adam")
     plain_train_ds, val_ds = make_datasets(prepared, outputs, augment=False)
     recalibrate_batch_norm(final, (images for images, _ in plain_train_ds), config.bn_recalibration_batches)
-    results = {k: float(v) for k, v in final.evaluate(val_ds, verbose=0, return_dict=True).items()}
+    results = _scores(final, val_ds)
     write_atomic(run_dir / MODEL_FILE, lambda tmp: final.save(tmp))
     write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": results}, indent=2) + "\n")
     plot_curves(run_dir / METRICS_CSV, run_dir / CURVES_PNG)
@@ -313,24 +296,27 @@ def load_run(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any], Any]:
 def evaluate(run_dir: str | Path, dataset: str | None = None, data_dir: str | None = None) -> dict[str, float]:
     """The task's metrics of a run's final model on the validation split."""
     config, _, model = load_run(run_dir)
-    if dataset:
-        config.dataset = dataset
-    if data_dir:
-        config.data_dir = data_dir
-    head = get_registries().heads.get(model.head)
-    splits = load_splits(config, model.task, config.image_size)
+    config = replace(config, dataset=dataset or config.dataset, data_dir=data_dir or config.data_dir)
+    plan = plan_for_model(config, model)
+    splits = read_splits(plan)
     if dataset:
         check_same_classes(model, splits.info.class_names, config.dataset)
         channels = splits.info.image_shape[-1]
         if channels != model.input_shape[-1]:
             raise CvkitError(f"dataset {config.dataset!r} has {channels}-channel images but the model takes "
                              f"{model.input_shape[-1]}; evaluate on a dataset with {model.input_shape[-1]}-channel images")
-    task = TaskSpec(task=model.task, num_classes=model.num_classes, class_names=tuple(model.class_names))
-    prepared = Prepared(config, head, task, splits, model, {})
-    outputs = compile_model(model, head, task, config.head_params, "adam")
-    _, val_ds = make_datasets(prepared, outputs, augment=False)
-    results = model.evaluate(val_ds, verbose=0, return_dict=True)
-    return {k: float(v) for k, v in results.items()}
+    _, val_ds = _trained_datasets(Prepared(plan, splits, model.task_spec, model))
+    return _scores(model, val_ds)
+
+
+def _trained_datasets(prepared: Prepared) -> tuple[Any, Any]:
+    """A trained model compiled for its task, and its run's data without augmentation."""
+    outputs = compile_model(prepared.model, prepared.plan, prepared.task, "adam")
+    return make_datasets(prepared, outputs, augment=False)
+
+
+def _scores(model: Any, dataset: Any) -> dict[str, float]:
+    return {k: float(v) for k, v in model.evaluate(dataset, verbose=0, return_dict=True).items()}
 
 
 @dataclass(frozen=True)
@@ -356,18 +342,15 @@ def recalibrate_run(run_dir: str | Path, batches: int = DEFAULT_RECALIBRATION_BA
     config, _, model = load_run(run_dir)
     if not batch_norm_layers(model):
         return Recalibration(0, {}, {})
-    head = get_registries().heads.get(model.head)
+    plan = plan_for_model(config, model)
     try:
-        splits = load_splits(config, model.task, config.image_size)
+        splits = read_splits(plan)
     except CvkitError as exc:
         raise CvkitError(f"cannot recalibrate the BatchNorm statistics of {run_dir}: {exc}") from None
-    task = TaskSpec(task=model.task, num_classes=model.num_classes, class_names=tuple(model.class_names))
-    prepared = Prepared(config, head, task, splits, model, {})
-    outputs = compile_model(model, head, task, config.head_params, "adam")
-    train_ds, val_ds = make_datasets(prepared, outputs, augment=False)
-    before = {k: float(v) for k, v in model.evaluate(val_ds, verbose=0, return_dict=True).items()}
+    train_ds, val_ds = _trained_datasets(Prepared(plan, splits, model.task_spec, model))
+    before = _scores(model, val_ds)
     used = recalibrate_batch_norm(model, (images for images, _ in train_ds), batches)
-    after = {k: float(v) for k, v in model.evaluate(val_ds, verbose=0, return_dict=True).items()}
+    after = _scores(model, val_ds)
     run_dir = Path(run_dir)
     write_atomic(run_dir / MODEL_FILE, lambda tmp: model.save(tmp))
     write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": after}, indent=2) + "\n")

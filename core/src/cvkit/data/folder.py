@@ -1,6 +1,4 @@
-"""Generic data set loaders that live in core: ``folder:PATH`` and ``tfds:NAME``.
-
-``folder:PATH`` takes three layouts, which may share one folder:
+"""The ``folder:PATH`` loader: images on disk in one of three layouts, which may share one folder.
 
 - classification: ``PATH/<class>/<image>``, one sub-folder per class;
 - segmentation: ``PATH/images/<stem>.<ext>`` and ``PATH/masks/<stem>.png``, single-channel PNG
@@ -9,8 +7,8 @@
 - localization: ``PATH/images/`` and ``PATH/boxes.csv`` with rows ``file,class,x1,y1,x2,y2`` in
   pixels (a header row is allowed), one box per image; it serves classification too.
 
-A bad file or row is an error naming it. ``folder:PATH?skip_invalid`` (and
-``tfds:NAME?skip_invalid``) skips such examples instead and reports how many.
+A bad file or row is an error naming it. ``folder:PATH?skip_invalid`` skips such examples
+instead and reports how many.
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from cvkit.data.sources import Skipper, split_options
 from cvkit.data.splits import (
     DatasetInfo,
     DatasetSplits,
@@ -31,44 +30,14 @@ from cvkit.data.splits import (
     read_image,
     report_skipped,
     splits_from_arrays,
-    to_example,
 )
-from cvkit.errors import CvkitError, close_matches_hint
+from cvkit.errors import CvkitError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 FOLDER_DEFAULT_SIZE = 64
-OPTIONS = ("skip_invalid",)
 BOXES_CSV = "boxes.csv"
 CLASSES_TXT = "classes.txt"
 CSV_COLUMNS = ("file", "class", "x1", "y1", "x2", "y2")
-
-
-def split_options(argument: str, dataset: str) -> tuple[str, dict[str, bool]]:
-    """``"PATH?skip_invalid"`` -> (``"PATH"``, ``{"skip_invalid": True}``)."""
-    base, sep, query = argument.partition("?")
-    options = dict.fromkeys(OPTIONS, False)
-    for item in filter(None, query.split("&") if sep else []):
-        key, has_value, value = item.partition("=")
-        if key not in options:
-            raise CvkitError(
-                f"unknown {dataset} option {key!r}{close_matches_hint(key, OPTIONS)}; valid options: "
-                f"{', '.join(OPTIONS)} (as in --dataset '{dataset}:{base}?skip_invalid')"
-            )
-        options[key] = value.lower() not in ("0", "false", "no") if has_value else True
-    return base, options
-
-
-class Skipper:
-    """Raises a one-line error for a bad example, or counts it when the user asked to skip."""
-
-    def __init__(self, source: str, skip: bool):
-        self.source, self.skip, self.count = source, skip, 0
-
-    def __call__(self, error: CvkitError) -> None:
-        if not self.skip:
-            option = self.source if "?" in self.source else f"{self.source}?skip_invalid"
-            raise CvkitError(f"{error}; or skip such examples with --skip-invalid (--dataset '{option}')")
-        self.count += 1
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -331,168 +300,3 @@ def _folder_boxes(layout: FolderLayout, size: tuple[int, int], skipper: Skipper,
     return splits_from_arrays(info, np.stack(images), np.asarray(labels), boxes=np.asarray(rel) if task == "localization" else None,
                               **common)
 
-
-def _pet_trimap(mask: Any, label: Any) -> Any:
-    """Oxford-IIIT Pet trimaps: 1 = pet, 2 = background, 3 = the pet's outline (counted as pet)."""
-    import tensorflow as tf
-
-    return tf.where(tf.equal(mask, 2), tf.zeros_like(mask), tf.cast(label + 1, mask.dtype))
-
-
-# How a TFDS set's mask feature becomes cvkit's masks (0 = background, label + 1 on the object).
-TFDS_MASKS: dict[str, tuple[str, Any]] = {"oxford_iiit_pet": ("segmentation_mask", _pet_trimap)}
-# Sets whose validation split carries no boxes: localization validates on part of train instead.
-KERAS_REL_FORMATS = {"rel_xyxy", "rel_yxyx", "rel_xywh", "rel_center_xywh"}
-
-
-def _box_feature(features: Any) -> tuple[str, str] | None:
-    """The top-level box feature of a TFDS set and its keras format name (TFDS default: rel_yxyx)."""
-    import tensorflow_datasets as tfds
-
-    keys = [k for k, f in features.items() if isinstance(f, tfds.features.BBoxFeature)]
-    if not keys:
-        return None
-    key = "bbox" if "bbox" in keys else keys[0]
-    fmt = getattr(features[key], "bbox_format", None)
-    fmt = "rel_yxyx" if fmt is None else str(getattr(fmt, "value", fmt)).lower()
-    if fmt not in KERAS_REL_FORMATS:
-        raise CvkitError(f"TFDS box feature {key!r} is in format {fmt}; cvkit reads relative formats only ({', '.join(sorted(KERAS_REL_FORMATS))})")
-    return key, fmt
-
-
-def _to_rel_xyxy(boxes: Any, fmt: str) -> Any:
-    import keras
-
-    return keras.utils.bounding_boxes.convert_format(boxes, source=fmt, target="rel_xyxy", height=1, width=1)
-
-
-def _valid_boxes(boxes: Any) -> Any:
-    """rel_xyxy boxes ``[..., 4]`` -> valid (non-empty, inside the image)."""
-    from keras import ops
-
-    x1, y1, x2, y2 = (boxes[..., i] for i in range(4))
-    return ops.all(ops.stack([x2 > x1, y2 > y1, x1 >= 0, y1 >= 0, x2 <= 1, y2 <= 1], axis=-1), axis=-1)
-
-
-def _scan_boxes(builder: Any, split: str, key: str, fmt: str) -> tuple[np.ndarray, np.ndarray]:
-    """Every box of a split (images left undecoded), as rel_xyxy, and which are valid."""
-    import tensorflow_datasets as tfds
-
-    skip = {k: tfds.decode.SkipDecoding() for k, f in builder.info.features.items() if isinstance(f, tfds.features.Image)}
-    ds = builder.as_dataset(split=split, shuffle_files=False, decoders=skip).map(lambda ex: ex[key]).batch(4096)
-    chunks = list(ds.as_numpy_iterator())
-    boxes = np.concatenate(chunks).reshape(-1, 4) if chunks else np.zeros((0, 4), "float32")
-    boxes = np.asarray(_to_rel_xyxy(boxes.astype("float32"), fmt))
-    return boxes, np.asarray(_valid_boxes(boxes))
-
-
-def load_tfds(*, argument: str, task: str, image_size: tuple[int, int] | None, seed: int, data_dir: str | None,
-              validation_fraction: float, limit: int | None = None, skip_invalid: bool = False,
-              **_: Any) -> DatasetSplits:
-    """A TensorFlow Datasets set already prepared under ``data_dir``; never downloads.
-
-    Classification reads ``image`` and ``label``. Localization reads the set's top-level box
-    feature (oxford_iiit_pet: ``head_bbox``), converted to rel_xyxy. Segmentation reads the
-    sets in ``TFDS_MASKS`` (oxford_iiit_pet: trimaps; pet and outline are ``label + 1``).
-    """
-    import tensorflow as tf
-    import tensorflow_datasets as tfds
-
-    name, options = split_options(argument, "tfds")
-    if not name:
-        raise CvkitError("tfds data set needs a name: --dataset tfds:NAME --data-dir DIR")
-    source = f"tfds:{name}"
-    data_dir = data_dir or os.environ.get("TFDS_DATA_DIR") or str(Path.home() / "tensorflow_datasets")
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except tfds.core.registered.DatasetNotFoundError:
-        hint = close_matches_hint(name.split(":")[0].split("/")[0], tfds.list_builders())
-        raise CvkitError(f"TFDS has no data set {name!r}{hint}; `tfds.list_builders()` lists them") from None
-    if not builder.is_prepared():
-        raise CvkitError(
-            f"TFDS set {name!r} is not prepared under {data_dir}; this machine cannot download it, so "
-            f"run `tfds build {name} --data_dir DIR` where there is internet, copy DIR here and pass "
-            f"--data-dir DIR"
-        )
-    features = builder.info.features
-    if "label" not in features or "image" not in features:
-        raise CvkitError(f"TFDS set {name!r} has no 'image' and 'label' features; cvkit cannot map it to {task}")
-    base_name = builder.name
-    box = _box_feature(features)
-    mask = TFDS_MASKS.get(base_name)
-    tasks = {"classification"} | ({"localization"} if box else set()) | ({"segmentation"} if mask else set())
-    if task not in tasks:
-        raise CvkitError(
-            f"TFDS set {name!r} gives no {'boxes' if task == 'localization' else 'masks cvkit can map'} for "
-            f"{task}; it serves {', '.join(sorted(tasks))} (use a head for that, or folder:PATH with "
-            f"{'boxes.csv' if task == 'localization' else 'images/ and masks/'})"
-        )
-    class_names = tuple(features["label"].names)
-    splits = builder.info.splits
-    val_split = next((s for s in ("validation", "test") if s in splits), None)
-    notes: list[str] = []
-    keep: dict[str, Any] = {}
-    if task == "localization" and val_split:
-        _, valid = _scan_boxes(builder, val_split, *box)
-        if not valid.any():  # oxford_iiit_pet: head boxes exist for trainval images only
-            notes.append(f"the {val_split} split of {source} has no boxes; validating on {validation_fraction:.0%} of train")
-            val_split = None
-    if val_split:
-        train_split = "train"
-    else:
-        percent = max(1, int(round(validation_fraction * 100)))
-        train_split, val_split = f"train[{percent}%:]", f"train[:{percent}%]"
-    num_train, num_validation = splits[train_split].num_examples, splits[val_split].num_examples
-    if task == "localization":
-        skipper = Skipper(f"tfds:{argument}", options["skip_invalid"] or skip_invalid)
-        for split in (train_split, val_split):
-            boxes, valid = _scan_boxes(builder, split, *box)
-            for index in np.flatnonzero(~valid):
-                try:
-                    check_box(boxes[index], 1.0, 1.0, f"{source} split {split} example {index} ({box[0]})",
-                              "TFDS boxes must be non-empty and inside the image")
-                except CvkitError as error:
-                    skipper(error)
-            keep[split] = int(valid.sum())
-        num_train, num_validation = keep[train_split], keep[val_split]
-        report_skipped(notes, skipper.count, "examples without a valid box", source)
-    read = dict(shuffle_files=False)  # as_dataset only reads; it never downloads
-    train = builder.as_dataset(split=train_split, **read)
-    validation = builder.as_dataset(split=val_split, **read)
-
-    def flat(ex: dict) -> dict:
-        record = {"images": ex["image"], "labels": tf.cast(ex["label"], tf.int32)}
-        if task == "localization":
-            record["boxes"] = _to_rel_xyxy(tf.reshape(tf.cast(ex[box[0]], tf.float32), (1, 4)), box[1])
-        if task == "segmentation":
-            key, convert = mask
-            values = tf.cast(ex[key], tf.int32)
-            tf.debugging.assert_equal(
-                tf.shape(values)[:2], tf.shape(ex["image"])[:2],
-                message=f"{source}: a {key} differs in size from its image; the prepared set is damaged, rebuild it",
-            )
-            record["masks"] = convert(values, record["labels"])
-        return record
-
-    def make(ds: Any) -> Any:
-        # one parallel map (order kept) from record to resized example: a sequential stage here
-        # would run every record through one thread, however many TFDS decodes with
-        ds = ds.map(lambda ex: to_example(flat(ex), image_size), num_parallel_calls=tf.data.AUTOTUNE,
-                    deterministic=True)
-        if task == "localization":
-            ds = ds.filter(lambda r: _valid_boxes(r["bounding_boxes"]["boxes"])[0])
-        return ds
-
-    train, validation = make(train), make(validation)
-    if limit:
-        train = train.take(limit)
-        num_train = min(num_train, limit)
-    shape = tuple(features["image"].shape)
-    channels = shape[-1] or 3
-    info = DatasetInfo(
-        name=source, class_names=class_names,
-        image_shape=(*(image_size or (shape[0] or 0, shape[1] or 0)), channels),
-        tasks=frozenset(tasks), num_train=num_train, num_validation=num_validation,
-        mask_classes=("background", *class_names) if mask else (),
-    )
-    return DatasetSplits(train=train, validation=validation, info=info, notes=notes)

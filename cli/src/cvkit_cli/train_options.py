@@ -1,0 +1,131 @@
+"""The options of ``cvkit train``: one table from option to RunConfig field.
+
+An option is named after its field (``batch_size`` -> ``--batch-size``) unless the table gives
+names; the documented aliases are ``--lr`` (learning_rate), ``--xla`` (jit_compile), ``--aug``
+(augmentations), ``--set`` and ``--se-ratio`` (backbone_params) and ``--head-param``
+(head_params). Adding a RunConfig field with an option is one row. Options given on the command
+line override the ``--config`` file; options that fill a dict field merge into it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+
+def split_augmentations(text: str) -> list[str]:
+    """Split on commas outside parentheses: ``flip,crop(scale=0.8)``."""
+    items, depth, current = [], 0, ""
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "," and depth == 0:
+            items.append(current)
+            current = ""
+        else:
+            current += ch
+    items.append(current)
+    return [i.strip() for i in items if i.strip()]
+
+
+def assignments(option: str) -> Callable[[list[str]], dict[str, Any]]:
+    """``KEY=VALUE`` items of ``option`` as a dict."""
+    def parse(items: list[str]) -> dict[str, Any]:
+        from cvkit.data.augment import parse_assignments
+
+        return parse_assignments(items, option)
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One option of ``cvkit train`` and the RunConfig field it sets."""
+
+    field: str
+    type: Any
+    help: str | None = None
+    names: tuple[str, ...] = ()  # default: --field-name
+    convert: Callable[[Any], Any] | None = None  # option value -> field value
+    merge: bool = False  # the converted value (a dict) merges into the field instead of replacing it
+
+    @property
+    def declarations(self) -> tuple[str, ...]:
+        return self.names or ("--" + self.field.replace("_", "-"),)
+
+    @property
+    def parameter(self) -> str:
+        """The Python name of the option: its first long name (``--se-ratio`` -> ``se_ratio``)."""
+        return self.declarations[0].split("/")[0].lstrip("-").replace("-", "_")
+
+
+TRAIN_FLAGS: tuple[Flag, ...] = (
+    Flag("arch", str, "Arch variant or family name.", ("--arch", "-a")),
+    Flag("head", str, "Task head (cvkit list heads)."),
+    Flag("dataset", str, "shapes, digits, folder:PATH, tfds:NAME ...", ("--dataset", "-d")),
+    Flag("data_dir", str, "Where TFDS sets are prepared."),
+    Flag("augmentations", str, "Comma-separated augmentations, e.g. flip,crop,jitter.", ("--aug",), split_augmentations),
+    Flag("epochs", int),
+    Flag("batch_size", int),
+    Flag("learning_rate", float, "Learning rate.", ("--lr",)),
+    Flag("optimizer", str, "sgd, adam, adamw, rmsprop or adagrad."),
+    Flag("schedule", str, "constant, step, exponential, cosine or plateau."),
+    Flag("weight_decay", float),
+    Flag("image_size", int, "Square training input side; default 32, or the arch's smallest input rounded up to 32s."),
+    Flag("limit", int, "Train on the first N examples only (the overfit sanity check)."),
+    Flag("seed", int),
+    Flag("skip_invalid", bool, "Skip bad images, masks and boxes (and report how many) instead of failing."),
+    Flag("backbone_params", list[str], "Override an arch parameter, KEY=VALUE.", ("--set",), assignments("--set"), merge=True),
+    Flag("backbone_params", int, "Insert squeeze-and-excitation with reduction r (residual archs).", ("--se-ratio",),
+         lambda ratio: {"se_ratio": ratio}, merge=True),
+    Flag("head_params", list[str], "Set a head parameter, KEY=VALUE.", ("--head-param",), assignments("--head-param"), merge=True),
+    Flag("mixed_precision", bool, names=("--mixed-precision/--no-mixed-precision",)),
+    Flag("jit_compile", bool, "Compile with XLA.", ("--xla/--no-xla",)),
+    Flag("bn_momentum", float, "Every BatchNorm layer's momentum (default 0.9; 0.99 for long runs)."),
+    Flag("bn_recalibration_batches", int,
+         "Training batches that re-estimate BatchNorm statistics before the save (default 32; 0 turns it off)."),
+    Flag("out", str, "Run directory (default runs/ARCH-HEAD-TIME).", ("--out", "-o")),
+)
+CONFIG_FILE_HELP = "A TOML or YAML file of settings; flags override it."
+
+
+def run_settings(file_settings: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The RunConfig keys: the file's, overridden (or, for dict fields, extended) by the options given."""
+    settings = dict(file_settings)
+    for flag in TRAIN_FLAGS:
+        value = given.get(flag.parameter)
+        if value is None or value == []:
+            continue
+        value = flag.convert(value) if flag.convert else value
+        settings[flag.field] = {**settings.get(flag.field, {}), **value} if flag.merge else value
+    return settings
+
+
+def train_command(run: Callable[[dict[str, Any]], None], doc: str) -> Callable[..., None]:
+    """A typer command taking every option of ``TRAIN_FLAGS`` plus ``--config``; it calls
+    ``run(settings)`` with the RunConfig keys they give."""
+    def command(**given: Any) -> None:
+        config = given.pop("config")
+        from cvkit.training.config import read_config_file
+
+        run(run_settings(read_config_file(config) if config else {}, given))
+
+    parameters = [
+        inspect.Parameter(flag.parameter, inspect.Parameter.KEYWORD_ONLY, default=None,
+                          annotation=Annotated[Optional[flag.type], typer.Option(*flag.declarations, help=flag.help)])
+        for flag in TRAIN_FLAGS
+    ]
+    parameters.append(inspect.Parameter(
+        "config", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[Optional[Path], typer.Option("--config", "-c", help=CONFIG_FILE_HELP)],
+    ))
+    command.__signature__ = inspect.Signature(parameters)
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    command.__doc__ = doc
+    command.__name__ = "train"
+    return command

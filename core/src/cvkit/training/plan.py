@@ -1,0 +1,129 @@
+"""A run resolved once: every name, parameter and size a RunConfig implies, checked and frozen.
+
+``resolve_plan`` needs no TensorFlow, so ``cvkit train`` fails fast on a bad config before
+anything heavy loads; the engine then reads the plan and never resolves a name again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any
+
+from cvkit.contract.params import check_params
+from cvkit.contract.plugins import get_registries
+from cvkit.contract.registry import BackboneSpec, DatasetSpec, HeadSpec
+from cvkit.data.augment import parse_augmentation
+from cvkit.errors import CvkitError
+from cvkit.models.backbone import check_input_size, default_image_size
+from cvkit.training.config import RunConfig
+
+Params = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run trains: the specs behind each name, the task, and parameters with defaults applied.
+
+    ``config`` is a copy of the user's config with ``image_size`` filled in; the user's own
+    config is never changed.
+    """
+
+    config: RunConfig
+    backbone: BackboneSpec
+    head: HeadSpec
+    dataset: DatasetSpec
+    dataset_argument: str  # "/data" of "folder:/data"; "" when the dataset takes none
+    task: str
+    backbone_params: Params  # the variant's defaults merged with config.backbone_params
+    head_params: Params  # the head's defaults merged with config.head_params
+    augmentations: tuple[tuple[str, Params], ...]  # (registered name, parameters with defaults)
+    image_size: int
+
+    def augmentation_items(self) -> list[dict[str, Any]]:
+        """The augmentations in the form ``build_augmentation`` takes."""
+        return [{"name": name, **params} for name, params in self.augmentations]
+
+
+def resolve_dataset(name: str) -> tuple[DatasetSpec, str]:
+    """``"folder:/data"`` -> (the folder spec, ``"/data"``)."""
+    base, sep, argument = name.partition(":")
+    spec = get_registries().datasets.get(base)
+    if sep and not spec.takes_argument:
+        raise CvkitError(f"dataset {base!r} takes no argument; use --dataset {base}")
+    return spec, argument
+
+
+def task_mismatch(head: HeadSpec, dataset_tasks: frozenset[str], dataset: str) -> CvkitError:
+    return CvkitError(
+        f"head {head.name!r} trains on {', '.join(sorted(head.tasks))}, but dataset {dataset!r} "
+        f"only provides {', '.join(sorted(dataset_tasks))}; pick a head for that task "
+        f"(`cvkit list heads`) or a dataset with {'/'.join(sorted(head.tasks))} labels"
+    )
+
+
+def pick_task(head: HeadSpec, dataset_tasks: frozenset[str], dataset: str) -> str:
+    """The task a head trains on with this data set, or a clear error when none fits."""
+    shared = sorted(head.tasks & dataset_tasks)
+    if not shared:
+        raise task_mismatch(head, dataset_tasks, dataset)
+    return shared[0]
+
+
+def parse_augmentations(items: list[Any]) -> tuple[tuple[str, Params], ...]:
+    """``["flip", "crop(scale=0.8)"]`` (or dicts with a ``name``) -> registered names with checked parameters."""
+    registry = get_registries().augmentations
+    parsed = []
+    for item in items:
+        if isinstance(item, dict):
+            name, params = item["name"], {k: v for k, v in item.items() if k != "name"}
+        else:
+            name, params = parse_augmentation(item)
+        spec = registry.get(name)
+        parsed.append((spec.name, _frozen(check_params(f"augmentation {spec.name}", spec.defaults, params))))
+    return tuple(parsed)
+
+
+def resolve_plan(config: RunConfig) -> RunPlan:
+    """Check ``config`` and resolve every name in it, without TensorFlow; errors are one line."""
+    config.validate()
+    registries = get_registries()
+    backbone = registries.backbones.get(config.arch)
+    head = registries.heads.get(config.head)
+    augmentations = parse_augmentations(config.augmentations)
+    return _plan(config, backbone, head, augmentations=augmentations, task=None)
+
+
+def plan_for_model(config: RunConfig, model: Any) -> RunPlan:
+    """The plan of a trained model's run (``evaluate``, ``recalibrate``): its arch, head and task.
+
+    Augmentations are left out: nothing trains, and a run stays readable when an augmentation
+    plugin it used is gone.
+    """
+    registries = get_registries()
+    backbone = registries.backbones.get(model.arch)
+    head = registries.heads.get(model.head)
+    return _plan(config, backbone, head, augmentations=(), task=model.task)
+
+
+def _plan(config: RunConfig, backbone: BackboneSpec, head: HeadSpec, *,
+          augmentations: tuple[tuple[str, Params], ...], task: str | None) -> RunPlan:
+    backbone_params = check_params(backbone.name, backbone.defaults, config.backbone_params)
+    head_params = check_params(f"head {head.name}", head.defaults, config.head_params)
+    dataset, argument = resolve_dataset(config.dataset)
+    task = task or pick_task(head, dataset.tasks, config.dataset)
+    image_size = config.image_size or default_image_size(backbone.min_input_size)
+    check_input_size(backbone.name, (image_size, image_size), backbone.min_input_size)
+    # a copy, so the plan does not change when the caller's config (or its dicts) does
+    frozen_config = replace(config, image_size=image_size, augmentations=list(config.augmentations),
+                            backbone_params=dict(config.backbone_params), head_params=dict(config.head_params))
+    return RunPlan(
+        config=frozen_config, backbone=backbone, head=head, dataset=dataset, dataset_argument=argument,
+        task=task, backbone_params=_frozen(backbone_params), head_params=_frozen(head_params),
+        augmentations=augmentations, image_size=image_size,
+    )
+
+
+def _frozen(params: dict[str, Any]) -> Params:
+    return MappingProxyType(dict(params))
