@@ -38,12 +38,11 @@ def test_every_protocol_is_public():
         assert protocol.__name__ in cvkit.__all__
 
 
-@pytest.mark.parametrize("hook", ["register_heads", "register_augmentations", "register_datasets", "register_blocks"])
-def test_head_augmentation_and_dataset_hookimpls_are_typed(hook):
+@pytest.mark.parametrize("hook", sorted(hookspecs.REGISTER_PROTOCOLS))
+def test_every_built_in_hookimpl_is_typed(hook):
     manager = cvkit.get_plugin_manager()
     impls = getattr(manager.pm.hook, hook).get_hookimpls()
-    typed_packages = ("cvkit-core", "cvkit-head-", "cvkit-aug-", "cvkit-data-")  # architectures: later
-    ours = [impl for impl in impls if manager.infos[impl.plugin_name].distribution.startswith(typed_packages)]
+    ours = [impl for impl in impls if manager.infos[impl.plugin_name].distribution.startswith("cvkit-")]
     assert ours
     for impl in ours:
         signature = inspect.signature(impl.function)

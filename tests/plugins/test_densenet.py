@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import cvkit
+from cvkit_densenet.blocks import dense_layer
 from cvkit.testing import assert_overfits
 
 
@@ -28,7 +29,7 @@ def test_dense_layer_concatenates_growth_rate_channels():
     import keras
 
     inputs = keras.Input((8, 8, 16))
-    out = cvkit.get_block("dense_layer")(inputs, name="t", growth_rate=12)
+    out = dense_layer(inputs, name="t", growth_rate=12)
     assert out.shape[-1] == 16 + 12
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import cvkit
+from cvkit_googlenet.blocks import inception_module
 from cvkit.testing import assert_overfits, create_tiny_model
 
 
@@ -19,7 +20,7 @@ def test_inception_module_concatenates_its_four_branches():
     import keras
 
     inputs = keras.Input((8, 8, 32))
-    block = cvkit.get_block("inception_module")
+    block = inception_module
     out = block(inputs, name="m", filters_1x1=4, filters_3x3_reduce=3, filters_3x3=5, filters_5x5_reduce=2,
                 filters_5x5=6, filters_pool_proj=7)
     assert tuple(out.shape[1:]) == (8, 8, 4 + 5 + 6 + 7)

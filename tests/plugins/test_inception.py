@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import cvkit
+from cvkit_inception.blocks import inception_a, inception_b, inception_c, reduction_a, reduction_b
 from cvkit.testing import assert_overfits
 
 
@@ -34,16 +35,16 @@ def test_modules_as_blocks():
     import keras
 
     x35, x17, x8 = keras.Input((35, 35, 192)), keras.Input((17, 17, 768)), keras.Input((8, 8, 1280))
-    assert cvkit.get_block("inception_v3_a")(x35, name="a", pool_filters=32).shape[-1] == 256
-    assert tuple(cvkit.get_block("inception_v3_reduction_a")(x35, name="ra").shape[1:]) == (17, 17, 384 + 96 + 192)
-    factorised = cvkit.get_block("inception_v3_b")(x17, name="b", channels_7x7=160)
+    assert inception_a(x35, name="a", pool_filters=32).shape[-1] == 256
+    assert tuple(reduction_a(x35, name="ra").shape[1:]) == (17, 17, 384 + 96 + 192)
+    factorised = inception_b(x17, name="b", channels_7x7=160)
     assert factorised.shape[-1] == 768
     kernels = {layer.name: layer.kernel_size for layer in keras.Model(x17, factorised).layers
                if isinstance(layer, keras.layers.Conv2D)}
     assert kernels["b_b7x7_2_conv"] == (1, 7) and kernels["b_b7x7_3_conv"] == (7, 1)
-    assert tuple(cvkit.get_block("inception_v3_reduction_b")(x17, name="rb").shape[1:]) == (8, 8, 320 + 192 + 768)
-    assert tuple(cvkit.get_block("inception_v3_c")(x8, name="c").shape[1:]) == (8, 8, 2048)
-    assert cvkit.get_block("inception_v3_c")(x8, name="half", width=0.5).shape[-1] == 1024
+    assert tuple(reduction_b(x17, name="rb").shape[1:]) == (8, 8, 320 + 192 + 768)
+    assert tuple(inception_c(x8, name="c").shape[1:]) == (8, 8, 2048)
+    assert inception_c(x8, name="half", width=0.5).shape[-1] == 1024
 
 
 def test_input_smaller_than_75_is_refused():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import cvkit
+from cvkit_mobilenet.blocks import depthwise_separable
 from cvkit.testing import assert_overfits
 
 
@@ -40,7 +41,7 @@ def test_depthwise_separable_block():
     import keras
 
     inputs = keras.Input((16, 16, 8))
-    out = cvkit.get_block("depthwise_separable")(inputs, name="t", filters=24, strides=2)
+    out = depthwise_separable(inputs, name="t", filters=24, strides=2)
     assert tuple(out.shape[1:]) == (8, 8, 24)
     assert {"t_dw_conv", "t_dw_bn", "t_pw_conv", "t_pw_act"} <= _layer_names(inputs, out)
 

@@ -1,6 +1,6 @@
 """AlexNet plugin: registers AlexNet and ZFNet (LRN and the FC trunk come from cvkit.layers)."""
 
-from cvkit import hookimpl, register_variants
+from cvkit import RegisterBackbone, hookimpl, register_variants
 from cvkit_alexnet.variants import DEFAULT, INPUT_SIZE, MIN_INPUT_SIZE, PAPERS, TINY, VARIANTS
 
 DESCRIPTIONS = {
@@ -10,7 +10,7 @@ DESCRIPTIONS = {
 
 
 @hookimpl
-def register_backbones(register):
+def register_backbones(register: RegisterBackbone) -> None:
     register_variants(
         register, VARIANTS, build="cvkit_alexnet.backbone:build_{name}", family="alexnet",
         default=DEFAULT, tiny=TINY, paper=lambda name, p: PAPERS[name],

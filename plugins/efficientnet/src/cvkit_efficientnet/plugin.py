@@ -1,11 +1,11 @@
 """EfficientNet plugin: registers B0 to B7 (MBConv comes from cvkit.layers)."""
 
-from cvkit import hookimpl, register_variants
+from cvkit import RegisterBackbone, hookimpl, register_variants
 from cvkit_efficientnet.variants import DEFAULT, INPUT_SIZES, PAPER, TINY, VARIANTS
 
 
 @hookimpl
-def register_backbones(register):
+def register_backbones(register: RegisterBackbone) -> None:
     register_variants(
         register, VARIANTS, build="cvkit_efficientnet.backbone:build_efficientnet", family="efficientnet",
         default=DEFAULT, paper=PAPER, tiny=TINY,

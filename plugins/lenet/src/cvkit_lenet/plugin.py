@@ -1,11 +1,11 @@
 """LeNet plugin: registers LeNet-5."""
 
-from cvkit import hookimpl, register_variants
+from cvkit import RegisterBackbone, hookimpl, register_variants
 from cvkit_lenet.variants import DEFAULT, MIN_INPUT_SIZE, PAPER, VARIANTS
 
 
 @hookimpl
-def register_backbones(register):
+def register_backbones(register: RegisterBackbone) -> None:
     register_variants(
         register, VARIANTS, build="cvkit_lenet.backbone:build_lenet", family="lenet",
         default=DEFAULT, paper=PAPER, input_shape=(32, 32, 1), min_input_size=MIN_INPUT_SIZE,

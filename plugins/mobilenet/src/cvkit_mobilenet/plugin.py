@@ -1,6 +1,6 @@
-"""MobileNet plugin: registers v1 and v2 and the depthwise-separable block (MBConv is cvkit.layers')."""
+"""MobileNet plugin: registers v1 and v2 (MBConv is cvkit.layers')."""
 
-from cvkit import hookimpl, register_variants
+from cvkit import RegisterBackbone, hookimpl, register_variants
 from cvkit_mobilenet.variants import DEFAULT, PAPER_V1, PAPER_V2, TINY, VARIANTS
 
 DESCRIPTIONS = {
@@ -10,15 +10,9 @@ DESCRIPTIONS = {
 
 
 @hookimpl
-def register_backbones(register):
+def register_backbones(register: RegisterBackbone) -> None:
     register_variants(
         register, VARIANTS, build="cvkit_mobilenet.backbone:build_{name}", family="mobilenet",
         default=DEFAULT, paper=lambda name, p: PAPER_V1 if name == "mobilenet_v1" else PAPER_V2,
         tiny=lambda name, p: TINY[name], describe=lambda name, p: DESCRIPTIONS[name],
     )
-
-
-@hookimpl
-def register_blocks(register):
-    register("depthwise_separable", "cvkit_mobilenet.blocks:depthwise_separable",
-             description="depthwise kxk conv-BN-act, then pointwise 1x1 conv-BN-act (MobileNet v1)")

@@ -1,13 +1,13 @@
 """VGG plugin: registers VGG-11/13/16/19, plain and with batch norm."""
 
-from cvkit import hookimpl, register_variants
+from cvkit import RegisterBackbone, hookimpl, register_variants
 from cvkit_vgg.variants import DEFAULT, PAPER, TINY, VARIANTS
 
 CONFIGS = {11: "A", 13: "B", 16: "D", 19: "E"}
 
 
 @hookimpl
-def register_backbones(register):
+def register_backbones(register: RegisterBackbone) -> None:
     def describe(name, p):
         depth = sum(p["depths"]) + 3
         bn = ", BN after every conv" if p["batch_norm"] else ""
