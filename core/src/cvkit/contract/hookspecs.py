@@ -53,6 +53,7 @@ def register_backbones(register: Callable[..., None]) -> None:
     only while training (GoogLeNet's auxiliary classifiers); the saved model is rebuilt without
     them. ``tiny`` are overrides that shrink the variant (depth, width) so contract tests can
     build and train it in seconds at 32x32. Called once, when the registries are first needed.
+    ``Features.maps`` follows :func:`cvkit.required_feature_strides` (see below).
     """
 
 
