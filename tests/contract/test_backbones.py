@@ -38,3 +38,42 @@ def test_the_stride_rule(total, required):
 def test_the_stride_rule_refuses_other_strides():
     with pytest.raises(ValueError, match="total stride"):
         cvkit.required_feature_strides(12)
+
+
+def build_strided(inputs, *, include_top, strides):
+    """A toy backbone with a feature map at each of ``strides`` (each conv halves the size)."""
+    import keras
+
+    x, stride, maps = inputs, 1, {}
+    for target in sorted(strides):
+        while stride < target:
+            stride *= 2
+            x = keras.layers.Conv2D(4, 3, strides=2, padding="same", name=f"down{stride}")(x)
+        maps[target] = x
+    pooled = keras.layers.GlobalAveragePooling2D(name="pool")(x) if include_top else None
+    return cvkit.Features(maps=maps, pooled=pooled)
+
+
+@pytest.fixture(scope="module")
+def toy_backbones():
+    class Plugin:
+        @cvkit.hookimpl
+        def register_backbones(self, register):
+            for name, strides in {"toy_s16": [4, 8, 16], "toy_gap": [4, 16, 32]}.items():
+                register(name, build=build_strided, family=name, default=True, defaults={"strides": strides},
+                         input_shape=(32, 32, 3), min_input_size=32)
+
+    cvkit.register_plugin(Plugin(), "toy-backbones")
+    yield
+    cvkit.unregister_plugin("toy-backbones")
+
+
+def test_a_stride_16_backbone_keeps_the_contract(toy_backbones):
+    check_backbone("toy_s16", overfit=False)
+
+
+def test_a_missing_stride_breaks_the_contract(toy_backbones):
+    from cvkit.testing.models import check_feature_maps
+
+    with pytest.raises(AssertionError, match=r"total stride 32 needs maps at \[4, 8, 16, 32\].*missing \[8\]"):
+        check_feature_maps("toy_gap")
