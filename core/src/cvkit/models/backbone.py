@@ -17,8 +17,8 @@ class Features:
 
     ``maps`` holds the feature maps by stride (``{4: x4, 8: x8, 16: x16, 32: x32}``), following
     :func:`required_feature_strides`: a map at every power of two from 4 up to the deepest
-    map's stride (the total stride), stride 2 optional. ``pooled`` is the pre-logits vector a classifier
-    attaches to (global pooling for most families, the FC trunk for AlexNet, VGG and LeNet); it
+    map's stride (the total stride), stride 2 optional. ``pooled`` is the pre-logits vector a
+    classifier attaches to (global pooling for most families, the FC trunk for AlexNet, VGG and LeNet); it
     is built only when the builder is called with ``include_top=True``. ``aux`` holds
     training-only auxiliary pre-logits with the paper's loss weight (GoogLeNet: 0.3); the
     classification head makes each an ``<name>_probabilities`` output weighted by its own
