@@ -14,6 +14,7 @@ import pytest
 
 import cvkit
 from cvkit import TaskSpec, resolve_callable
+from cvkit.testing import check_head
 
 NUM_CLASSES = 3
 HEADS = cvkit.list_heads()
@@ -41,6 +42,12 @@ def _batch(size: int, channels: int, count: int = 2) -> dict:
                            "labels": labels[:, None].astype("int32")},
         "segmentation_masks": masks,
     }
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_head_keeps_the_contract(head):
+    """On a tiny ResNet-18 the head learns a few rectangles; the check plugins' tests call too."""
+    check_head(head)
 
 
 @pytest.mark.parametrize("family", [f for f, _ in FAMILIES])

@@ -204,8 +204,3 @@ def test_bad_arguments_are_refused(kwargs, message):
 def test_groups_must_divide_the_input_channels():
     with pytest.raises(cvkit.CvkitError, match="groups=2 must divide the input channels"):
         DeformableConv2D(4, groups=2)(keras.Input((8, 8, 3)))
-
-
-@pytest.mark.slow
-def test_overfits_a_tiny_subset():
-    assert_overfits("resnet50_dcn")

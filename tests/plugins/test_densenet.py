@@ -9,10 +9,6 @@ from cvkit_densenet.blocks import dense_layer
 from cvkit.testing import assert_overfits
 
 
-def test_family_name_resolves_to_densenet121():
-    assert cvkit.get_backbone("densenet").name == "densenet121"
-
-
 def test_densenet_bc_depth_and_growth_are_parameters():
     model = cvkit.create_model("densenet_bc_100_12", num_classes=10, input_shape=(32, 32, 3))
     assert cvkit.count_params(model)[0] == 769_162  # 0.8M in the paper's table
@@ -31,7 +27,3 @@ def test_dense_layer_concatenates_growth_rate_channels():
     inputs = keras.Input((8, 8, 16))
     out = dense_layer(inputs, name="t", growth_rate=12)
     assert out.shape[-1] == 16 + 12
-
-
-def test_overfits_a_tiny_subset():
-    assert_overfits("densenet121")

@@ -1,4 +1,5 @@
-"""A plugin written only from docs/writing-a-plugin.md installs, lists, builds and trains."""
+"""A plugin written only from docs/writing-a-plugin.md installs, lists, builds, trains and
+passes its documented contract tests (``cvkit.testing``) run as a third party runs them."""
 
 from __future__ import annotations
 
@@ -11,12 +12,15 @@ import pytest
 
 from helpers import ROOT, run_cli
 
+DOCUMENTED_TESTS = "tests/test_contract.py"
+
 
 def write_plugin_from_docs(dest):
     """Every code block preceded by ``<!-- file: PATH -->`` in the guide, written to PATH."""
     text = (ROOT / "docs" / "writing-a-plugin.md").read_text()
     files = re.findall(r"<!-- file: (\S+) -->\s*```\w*\n(.*?)```", text, re.S)
-    assert {path for path, _ in files} >= {"pyproject.toml", "src/cvkit_tinynet/plugin.py", "src/cvkit_tinynet/backbone.py"}
+    assert {path for path, _ in files} >= {"pyproject.toml", "src/cvkit_tinynet/plugin.py", "src/cvkit_tinynet/backbone.py",
+                                           DOCUMENTED_TESTS}
     for path, body in files:
         target = dest / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -50,3 +54,18 @@ def test_plugin_from_the_docs_is_listed_and_trains(tmp_path):
     assert (run / "model.keras").is_file()
     evaluated = run_cli("evaluate", str(run), env=env)
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+
+    checked = run_documented_tests(package, env)
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
+    assert re.search(r"\b2 passed\b", checked.stdout), checked.stdout[-2000:]
+
+
+def run_documented_tests(package, env):
+    """``pytest tests/test_contract.py`` in the package, in a fresh process, as its author would."""
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", DOCUMENTED_TESTS],
+        cwd=package, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env},
+    )

@@ -9,10 +9,6 @@ from cvkit_inception.blocks import inception_a, inception_b, inception_c, reduct
 from cvkit.testing import assert_overfits
 
 
-def test_family_name_resolves_to_inception_v3():
-    assert cvkit.get_backbone("inception").name == "inception_v3"
-
-
 @pytest.mark.parametrize(("padding", "sides"), [
     ("valid", {2: 147, 4: 71, 8: 35, 16: 17, 32: 8}),  # keras.applications / the paper's table 1
     ("same", {2: 150, 4: 75, 8: 38, 16: 19, 32: 10}),  # ceil(299 / stride), for dense heads
@@ -62,7 +58,3 @@ def test_input_smaller_than_75_is_refused():
 def test_bad_parameters_are_refused(overrides, message):
     with pytest.raises(cvkit.CvkitError, match=message):
         cvkit.create_model("inception_v3", input_shape=(75, 75, 3), **overrides)
-
-
-def test_overfits_a_tiny_subset():
-    assert_overfits("inception_v3")

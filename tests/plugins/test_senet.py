@@ -74,8 +74,3 @@ def test_se_resnext_has_grouped_convs_and_se():
 def test_senet_without_se_is_refused():
     with pytest.raises(cvkit.CvkitError, match="SE-Net needs se_ratio >= 1.*resnet variants"):
         create_tiny_model("se_resnet50", se_ratio=0)
-
-
-@pytest.mark.slow
-def test_overfits_a_tiny_subset():
-    assert_overfits("se_resnet50")

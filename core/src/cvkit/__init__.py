@@ -17,6 +17,7 @@ from cvkit.models.backbone import (
     check_input_size,
     default_image_size,
     register_variants,
+    required_feature_strides,
 )
 from cvkit.data.splits import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image, split_indices
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError

@@ -165,6 +165,8 @@ def register_backbones(register: RegisterBackbone) -> None:
     rebuilt without them. ``tiny`` are overrides that shrink the variant (depth, width) so
     contract tests can build and train it in seconds at 32x32. Called once, when the
     registries are first needed.
+    ``Features.maps`` follows :func:`cvkit.required_feature_strides`: a map at every power of two
+    from 4 up to the total stride.
     """
 
 

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     )
 
 TASKS = ("classification", "localization", "segmentation")
+# What an augmentation does to boxes and masks: moves them with the pixels, leaves them (colour
+# only), or leaves them while filling patches of pixels (random erasing, cutout).
+AUGMENTATION_EFFECTS = ("geometric", "photometric", "erasing")
 
 
 def resolve_callable(ref: Callable | str) -> Callable:
@@ -95,6 +98,15 @@ class AugmentationSpec(Spec):
     family: str = ""
     defaults: Mapping[str, Any] = field(default_factory=dict)
     geometric: bool = False
+    effect: str = ""  # one of AUGMENTATION_EFFECTS; empty: derived from ``geometric``
+
+    def __post_init__(self) -> None:
+        effect = self.effect or ("geometric" if self.geometric else "photometric")
+        if effect not in AUGMENTATION_EFFECTS:
+            raise PluginError(f"augmentation {self.name!r} from {self.plugin!r} has effect {effect!r}; "
+                              f"use one of {list(AUGMENTATION_EFFECTS)}")
+        object.__setattr__(self, "effect", effect)
+        object.__setattr__(self, "geometric", effect == "geometric")
 
     def load(self) -> AugmentationBuilder:
         return resolve_callable(self.build)
@@ -229,10 +241,11 @@ class Registries:
             defaults: Mapping[str, Any] | None = None,
             description: str = "",
             geometric: bool = False,
+            effect: str = "",
         ) -> None:
             self.augmentations.add(AugmentationSpec(
                 name=name, plugin=plugin, description=description, build=build, family=family,
-                defaults=_frozen(defaults), geometric=geometric,
+                defaults=_frozen(defaults), geometric=geometric, effect=effect,
             ))
 
         return register

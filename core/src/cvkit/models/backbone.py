@@ -18,9 +18,10 @@ FEATURE_STRIDES = (2, 4, 8, 16, 32)
 class Features:
     """What a backbone builder returns.
 
-    ``maps`` holds the feature maps by stride (``{4: x4, 8: x8, 16: x16, 32: x32}``; small
-    architectures give what they have). ``pooled`` is the pre-logits vector a classifier
-    attaches to (global pooling for most families, the FC trunk for AlexNet, VGG and LeNet); it
+    ``maps`` holds the feature maps by stride (``{4: x4, 8: x8, 16: x16, 32: x32}``), following
+    :func:`required_feature_strides`: a map at every power of two from 4 up to the deepest
+    map's stride (the total stride), stride 2 optional. ``pooled`` is the pre-logits vector a
+    classifier attaches to (global pooling for most families, the FC trunk for AlexNet, VGG and LeNet); it
     is built only when the builder is called with ``include_top=True``. ``aux`` holds
     training-only auxiliary pre-logits with the paper's loss weight (GoogLeNet: 0.3); the
     classification head makes each an ``<name>_probabilities`` output weighted by its own
@@ -42,6 +43,21 @@ class Features:
     def last(self) -> Any:
         """The deepest feature map."""
         return self.maps[max(self.maps)]
+
+
+def required_feature_strides(total_stride: int) -> tuple[int, ...]:
+    """The strides at which a backbone whose deepest map has ``total_stride`` must give maps.
+
+    The rule, stated once: ``Features.maps`` is keyed by stride, every key is one of
+    ``FEATURE_STRIDES`` (2 to 32), and there is a map at every power of two from 4 up to the
+    total stride (a map at stride 2 is optional). Small architectures stop early (LeNet-5: 4)
+    and big ones at 32; nothing more is required, because the dense heads need no more: FCN and
+    U-Net start from the deepest map, take skips from whichever finer strides exist, and need an
+    input size that the total stride divides (``default_image_size`` gives one).
+    """
+    if total_stride not in FEATURE_STRIDES:
+        raise ValueError(f"a backbone's total stride must be one of {FEATURE_STRIDES}, got {total_stride}")
+    return tuple(stride for stride in FEATURE_STRIDES if 4 <= stride <= total_stride) or (total_stride,)
 
 
 def default_image_size(min_input_size: int, multiple: int = 32) -> int:

@@ -17,4 +17,4 @@ AUGMENTATIONS = {
 def register_augmentations(register: RegisterAugmentation) -> None:
     for name, (defaults, description) in AUGMENTATIONS.items():
         register(name, build=f"cvkit_aug_geometric.layers:{name}", family="geometric",
-                 defaults=defaults, description=description, geometric=True)
+                 defaults=defaults, description=description, effect="geometric")
