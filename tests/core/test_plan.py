@@ -10,7 +10,6 @@ from collections import Counter
 
 import pytest
 
-import cvkit
 from cvkit import CvkitError
 from cvkit.training.config import RunConfig
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import cvkit
-from cvkit.testing import assert_overfits, create_tiny_model
+from cvkit.testing import create_tiny_model
 
 
 def test_family_name_resolves_to_alexnet():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import cvkit
-from cvkit.testing import assert_overfits, create_tiny_model
+from cvkit.testing import create_tiny_model
 from cvkit_deformable.layers import DeformableConv2D
 
 

@@ -6,7 +6,6 @@ import pytest
 
 import cvkit
 from cvkit_densenet.blocks import dense_layer
-from cvkit.testing import assert_overfits
 
 
 def test_densenet_bc_depth_and_growth_are_parameters():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import cvkit
-from cvkit.testing import assert_overfits
 
 SIZES = {"b0": 224, "b1": 240, "b2": 260, "b3": 300, "b4": 380, "b5": 456, "b6": 528, "b7": 600}
 

@@ -6,7 +6,7 @@ import pytest
 
 import cvkit
 from cvkit_googlenet.blocks import inception_module
-from cvkit.testing import assert_overfits, create_tiny_model
+from cvkit.testing import create_tiny_model
 
 
 def test_family_name_resolves_to_googlenet():

@@ -6,7 +6,6 @@ import pytest
 
 import cvkit
 from cvkit_inception.blocks import inception_a, inception_b, inception_c, reduction_a, reduction_b
-from cvkit.testing import assert_overfits
 
 
 @pytest.mark.parametrize(("padding", "sides"), [

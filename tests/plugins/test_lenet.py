@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 import cvkit
-from cvkit.testing import assert_overfits
 
 
 def test_family_name_resolves_to_lenet5():

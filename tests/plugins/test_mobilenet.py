@@ -6,7 +6,6 @@ import pytest
 
 import cvkit
 from cvkit_mobilenet.blocks import depthwise_separable
-from cvkit.testing import assert_overfits
 
 
 def _layer_names(inputs, outputs) -> set[str]:

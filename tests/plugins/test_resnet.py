@@ -10,7 +10,7 @@ import keras
 import pytest
 
 import cvkit
-from cvkit.testing import assert_overfits, create_tiny_model
+from cvkit.testing import create_tiny_model
 from cvkit_resnet.backbone import build_resnet
 from cvkit_resnet.blocks import basic_block, bottleneck
 from cvkit_resnet.variants import BASE, VARIANTS

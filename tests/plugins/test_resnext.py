@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import cvkit
-from cvkit.testing import assert_overfits, create_tiny_model
+from cvkit.testing import create_tiny_model
 
 
 @pytest.mark.parametrize(("name", "groups", "width_per_group"), [("resnext50_32x4d", 32, 4), ("resnext101_32x8d", 32, 8)])

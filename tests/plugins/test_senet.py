@@ -9,7 +9,7 @@ import pytest
 import cvkit
 import cvkit_senet.backbone
 from cvkit.layers import squeeze_excite
-from cvkit.testing import assert_overfits, create_tiny_model
+from cvkit.testing import create_tiny_model
 from cvkit_resnet.backbone import build_resnet
 
 

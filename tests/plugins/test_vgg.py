@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cvkit
-from cvkit.testing import assert_overfits, create_tiny_model
+from cvkit.testing import create_tiny_model
 
 
 @pytest.mark.parametrize(("name", "convs"), [("vgg11", 8), ("vgg13", 10), ("vgg16", 13), ("vgg19", 16)])

@@ -150,7 +150,8 @@ __all__ = [
     "create_model", "default_image_size", "evaluate", "export_savedmodel", "get_backbone", "get_block",
     "get_plugin_manager", "get_registries", "global_pool", "hookimpl", "list_augmentations",
     "list_backbones", "list_blocks", "list_datasets", "list_heads", "list_plugins", "load_model",
-    "model_summary", "predict", "read_image", "register_plugin", "register_variants", "reset_plugin_manager",
+    "model_summary", "predict", "read_image", "register_plugin", "register_variants", "required_feature_strides",
+    "reset_plugin_manager",
     "resolve_callable", "split_indices", "splits_from_arrays", "to_example", "train",
     "unregister_plugin",
 ]

@@ -99,7 +99,7 @@ class RegisterHead(Protocol):
 class RegisterAugmentation(Protocol):
     def __call__(self, name: str, *, build: AugmentationBuilder | str, family: str,
                  defaults: Mapping[str, Any] | None = None, description: str = "",
-                 geometric: bool = False) -> None: ...
+                 geometric: bool = False, effect: str = "") -> None: ...
 
 
 class RegisterDataset(Protocol):
@@ -192,12 +192,15 @@ def register_heads(register: RegisterHead) -> None:
 def register_augmentations(register: RegisterAugmentation) -> None:
     """Register data augmentations that run in the tf.data input pipeline, never in the model.
 
-    Call ``register(name, *, build, family, defaults=None, description="", geometric=False)``.
-    ``family`` groups augmentations in ``cvkit list augmentations`` (``"geometric"``,
-    ``"color"``, your own); it changes no behaviour. ``geometric=True`` declares that the
-    augmentation moves pixels (flip, crop, rotate), so it must move ``bounding_boxes`` and
-    ``segmentation_masks`` with the image; ``False`` means it changes pixel values only and
-    leaves boxes and masks as they are. ``build(*, image_size: tuple[int, int], channels: int,
+    Call ``register(name, *, build, family, defaults=None, description="", geometric=False,
+    effect="")``. ``family`` groups augmentations in ``cvkit list augmentations``
+    (``"geometric"``, ``"color"``, your own); it changes no behaviour. ``effect`` declares
+    what the augmentation does to boxes and masks: ``"geometric"`` moves pixels (flip, crop,
+    rotate), so it must move ``bounding_boxes`` and ``segmentation_masks`` with the image;
+    ``"photometric"`` changes pixel values only and leaves boxes and masks as they are;
+    ``"erasing"`` (cutout) leaves boxes and masks and sets patches to one fill value per image.
+    Without ``effect``, ``geometric=True`` means ``"geometric"`` and the default is
+    ``"photometric"``. ``build(*, image_size: tuple[int, int], channels: int,
     seed: int | None, **params)`` (:class:`cvkit.AugmentationBuilder`) gets the training size
     as ``(height, width)`` and the channel count, and returns an
     :class:`cvkit.Augmentation`, or a list of them applied in order (typically Keras

@@ -14,7 +14,7 @@ keras = import_keras()
 from cvkit.contract.params import check_params
 from cvkit.models.backbone import check_input_size
 from cvkit.models.batchnorm import DEFAULT_BN_MOMENTUM, set_batch_norm_momentum
-from cvkit.errors import CvkitError, UnknownNameError
+from cvkit.errors import CvkitError
 from cvkit.models.head import TaskSpec
 from cvkit.contract.plugins import get_registries
 from cvkit.contract.registry import resolve_callable
