@@ -39,20 +39,22 @@ def fake_prepared_tfds(name: str, data_dir: str, splits: dict[str, int] | None =
 
 
 def check_dataset(name: str, argument: str = "", *, tasks: tuple[str, ...] | None = None,
-                  data_dir: str | None = None, image_size: int = 32, examples: int = 4) -> None:
+                  data_dir: str | None = None, image_size: tuple[int, int] = (32, 24), examples: int = 4) -> None:
     """Load ``name`` (``argument`` after its colon) for each of its ``tasks`` and check the result.
 
     The loader returns :class:`cvkit.DatasetSplits` with non-empty train and validation
     ``tf.data.Dataset`` splits and a :class:`cvkit.DatasetInfo` naming the task; its examples are
-    dicts of ``images`` (uint8, already resized to ``image_size`` square, the info's channels),
+    dicts of ``images`` (uint8, already resized to ``image_size`` = (height, width), the info's
+    channels; the default is not square, so a width/height swap shows),
     ``labels`` (int32 scalar below ``num_classes``), for localization ``bounding_boxes``
     (``boxes`` float32 [N, 4] rel_xyxy inside the image, ``labels`` int32 [N]) and for
-    segmentation ``segmentation_masks`` (int32 [size, size, 1], ids 0 to ``num_classes``).
+    segmentation ``segmentation_masks`` (int32 [height, width, 1], ids 0 to ``num_classes``).
     ``tasks`` defaults to every task the data set registered.
     """
     from cvkit import DatasetInfo, DatasetSplits, get_registries, resolve_callable
 
     spec = get_registries().datasets.get(name)
+    image_size = tuple(image_size)
     assert not argument or spec.takes_argument, f"dataset {name} takes no argument, got {argument!r}"
     for task in tasks or sorted(spec.tasks):
         assert task in spec.tasks, f"dataset {name} did not register task {task!r}"
@@ -73,12 +75,12 @@ def check_dataset(name: str, argument: str = "", *, tasks: tuple[str, ...] | Non
             assert count, f"{where}: the {split} split is empty"
 
 
-def check_example(example: dict, info: Any, task: str, image_size: int, where: str) -> None:
+def check_example(example: dict, info: Any, task: str, image_size: tuple[int, int], where: str) -> None:
     """One example dict against the dataset contract (see :func:`check_dataset`)."""
     needed = {"images", "labels"} | {"localization": {"bounding_boxes"}, "segmentation": {"segmentation_masks"}}.get(task, set())
     assert needed <= set(example), f"{where}: example keys {sorted(example)} lack {sorted(needed - set(example))}"
     images, labels = example["images"], example["labels"]
-    shape = (image_size, image_size, info.image_shape[-1])
+    shape = (*image_size, info.image_shape[-1])
     assert images.dtype == np.uint8 and images.shape == shape, (
         f"{where}: images are {images.dtype} {images.shape}; the contract is uint8 {shape}, resized by the loader")
     assert labels.dtype == np.int32 and labels.shape == (), f"{where}: labels are {labels.dtype} {labels.shape}, not an int32 scalar"
@@ -93,6 +95,6 @@ def check_example(example: dict, info: Any, task: str, image_size: int, where: s
         assert ((b >= 0) & (b <= 1)).all() and (b[:, :2] < b[:, 2:]).all(), f"{where}: boxes {b} are not rel_xyxy inside the image"
     if task == "segmentation":
         masks = example["segmentation_masks"]
-        assert masks.dtype == np.int32 and masks.shape == (image_size, image_size, 1), (
-            f"{where}: masks are {masks.dtype} {masks.shape}, not int32 {(image_size, image_size, 1)}")
+        assert masks.dtype == np.int32 and masks.shape == (*image_size, 1), (
+            f"{where}: masks are {masks.dtype} {masks.shape}, not int32 {(*image_size, 1)}")
         assert 0 <= masks.min() and masks.max() <= info.num_classes, f"{where}: mask ids outside 0..{info.num_classes}"
