@@ -107,16 +107,23 @@ def info(
     render.line(f"multiply-accumulates: {summary['macs']:,} ({summary['macs'] / 1e9:.2f} G)")
 
 
-def _train(settings: dict) -> None:
+def _train(settings: dict, resume: Optional[Path] = None) -> None:
     from cvkit.training.config import RunConfig
 
-    result = cvkit.train(RunConfig.from_dict(settings))
+    if resume is not None:
+        RunConfig.from_dict(settings)  # unknown keys of a --config file: the usual one-line error
+        from cvkit.training.resume import resume as resume_run
+
+        result = resume_run(resume, settings)
+    else:
+        result = cvkit.train(RunConfig.from_dict(settings))
     render.line(f"run directory: {result.run_dir}")
     for key, value in result.validation.items():
         render.line(f"validation {key}: {value:.4f}")
 
 
-app.command("train")(train_command(_train, "Train a backbone x head on a data set and write a run directory."))
+app.command("train")(train_command(_train, "Train a backbone x head on a data set and write a run directory, "
+                                            "or continue one with --resume RUN_DIR."))
 
 
 @app.command()

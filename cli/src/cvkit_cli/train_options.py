@@ -89,9 +89,13 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag("bn_momentum", float, "Every BatchNorm layer's momentum (default 0.9; 0.99 for long runs)."),
     Flag("bn_recalibration_batches", int,
          "Training batches that re-estimate BatchNorm statistics before the save (default 32; 0 turns it off)."),
-    Flag("out", str, "Run directory (default runs/ARCH-HEAD-TIME).", ("--out", "-o")),
+    Flag("label_smoothing", float, "Classification heads: spread this much target mass over the other classes (e.g. 0.1)."),
+    Flag("keep_checkpoints", int, "Epoch checkpoints kept in RUN_DIR/checkpoints (default 3)."),
+    Flag("out", str, "Run directory (default runs/ARCH-HEAD-TIME); it must be new or empty.", ("--out", "-o")),
 )
 CONFIG_FILE_HELP = "A TOML or YAML file of settings; flags override it."
+RESUME_HELP = ("Continue the interrupted run in this directory from its last complete epoch "
+               "(only --epochs may change: a larger value trains a finished run longer).")
 
 
 def run_settings(file_settings: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
@@ -106,14 +110,15 @@ def run_settings(file_settings: dict[str, Any], given: dict[str, Any]) -> dict[s
     return settings
 
 
-def train_command(run: Callable[[dict[str, Any]], None], doc: str) -> Callable[..., None]:
-    """A typer command taking every option of ``TRAIN_FLAGS`` plus ``--config``; it calls
-    ``run(settings)`` with the RunConfig keys they give."""
+def train_command(run: Callable[[dict[str, Any], Path | None], None], doc: str) -> Callable[..., None]:
+    """A typer command taking every option of ``TRAIN_FLAGS`` plus ``--config`` and ``--resume``;
+    it calls ``run(settings, resume)`` with the RunConfig keys they give."""
     def command(**given: Any) -> None:
         config = given.pop("config")
+        resume = given.pop("resume")
         from cvkit.training.config import read_config_file
 
-        run(run_settings(read_config_file(config) if config else {}, given))
+        run(run_settings(read_config_file(config) if config else {}, given), resume)
 
     parameters = [
         inspect.Parameter(flag.parameter, inspect.Parameter.KEYWORD_ONLY, default=None,
@@ -123,6 +128,10 @@ def train_command(run: Callable[[dict[str, Any]], None], doc: str) -> Callable[.
     parameters.append(inspect.Parameter(
         "config", inspect.Parameter.KEYWORD_ONLY, default=None,
         annotation=Annotated[Optional[Path], typer.Option("--config", "-c", help=CONFIG_FILE_HELP)],
+    ))
+    parameters.append(inspect.Parameter(
+        "resume", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[Optional[Path], typer.Option("--resume", metavar="RUN_DIR", help=RESUME_HELP)],
     ))
     command.__signature__ = inspect.Signature(parameters)
     command.__annotations__ = {p.name: p.annotation for p in parameters}

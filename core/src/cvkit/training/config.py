@@ -52,6 +52,8 @@ class RunConfig:
     bn_recalibration_batches: int = 32  # batches that re-estimate BN statistics before the save; 0: off
     backbone_params: dict[str, Any] = field(default_factory=dict)
     head_params: dict[str, Any] = field(default_factory=dict)
+    label_smoothing: float = 0.0  # classification heads: the target mass spread over the other classes
+    keep_checkpoints: int = 3  # the last epoch checkpoints kept in RUN_DIR/checkpoints
     out: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,6 +96,10 @@ class RunConfig:
             raise CvkitError("weight decay must be >= 0 and momentum in [0, 1)")
         if self.warmup_epochs < 0 or self.warmup_epochs >= self.epochs and self.warmup_epochs:
             raise CvkitError(f"warm-up epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
+        if isinstance(self.label_smoothing, bool) or not isinstance(self.label_smoothing, int | float) \
+                or not 0 <= self.label_smoothing < 1:
+            raise CvkitError(f"label smoothing must be in [0, 1), got {self.label_smoothing!r}; 0.1 is usual")
+        positive_int("keep checkpoints", self.keep_checkpoints)
         if self.clipnorm is not None and self.clipnorm <= 0:
             raise CvkitError(f"gradient clip norm must be positive, got {self.clipnorm}")
 

@@ -151,9 +151,10 @@ class AtomicCheckpoint(keras.callbacks.Callback):
     A NaN loss stops the run before the bad weights are saved, so the last checkpoint stays good.
     """
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, keep: int = 3):
         super().__init__()
         self.dir = Path(run_dir) / CHECKPOINT_DIR
+        self.keep = keep
         self.nan_epoch: int | None = None
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
@@ -172,6 +173,14 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         write_atomic(path, lambda tmp: self.model.save(tmp))
         state = {"epoch": epoch + 1, "checkpoint": path.name, "metrics": {k: float(v) for k, v in logs.items()}}
         write_text_atomic(self.dir / STATE_FILE, json.dumps(state, indent=2) + "\n")
+        for old in epoch_checkpoints(self.dir)[:-self.keep]:  # only once state.json names a newer one
+            old.unlink(missing_ok=True)
+
+
+def epoch_checkpoints(checkpoint_dir: Path) -> list[Path]:
+    """The epoch checkpoints of a run, oldest first."""
+    return sorted(Path(checkpoint_dir).glob("epoch-*.keras"))
+
 
 
 def plot_curves(metrics_csv: Path, out_png: Path) -> None:

@@ -110,7 +110,7 @@ def plan_for_model(config: RunConfig, model: Any) -> RunPlan:
 def _plan(config: RunConfig, backbone: BackboneSpec, head: HeadSpec, *,
           augmentations: tuple[tuple[str, Params], ...], task: str | None) -> RunPlan:
     backbone_params = check_params(backbone.name, backbone.defaults, config.backbone_params)
-    head_params = check_params(f"head {head.name}", head.defaults, config.head_params)
+    head_params = check_params(f"head {head.name}", head.defaults, _with_label_smoothing(config, head))
     dataset, argument = resolve_dataset(config.dataset)
     task = task or pick_task(head, dataset.tasks, config.dataset)
     image_size = config.image_size or default_image_size(backbone.min_input_size)
@@ -123,6 +123,16 @@ def _plan(config: RunConfig, backbone: BackboneSpec, head: HeadSpec, *,
         task=task, backbone_params=_frozen(backbone_params), head_params=_frozen(head_params),
         augmentations=augmentations, image_size=image_size,
     )
+
+
+def _with_label_smoothing(config: RunConfig, head: HeadSpec) -> dict[str, Any]:
+    """The head parameters with ``config.label_smoothing`` in them, for heads that take it."""
+    if not config.label_smoothing:
+        return dict(config.head_params)
+    if "label_smoothing" not in head.defaults:
+        raise CvkitError(f"head {head.name!r} does not take label smoothing; drop --label-smoothing "
+                         f"or train a classification head")
+    return {**config.head_params, "label_smoothing": config.label_smoothing}
 
 
 def _frozen(params: dict[str, Any]) -> Params:

@@ -13,7 +13,7 @@ from typing import Any
 from cvkit.contract.guard import guarded, plugin_runtime_errors
 from cvkit.data.augment import build_augmentation
 from cvkit.models.batchnorm import DEFAULT_RECALIBRATION_BATCHES, recalibrate_batch_norm
-from cvkit.training.config import RunConfig, read_run_config
+from cvkit.training.config import CONFIG_FILE, RunConfig, read_run_config
 from cvkit.data.splits import DatasetSplits
 from cvkit.errors import CvkitError, NonFiniteLossError
 from cvkit.models.head import TaskSpec
@@ -24,6 +24,7 @@ MODEL_FILE = "model.keras"
 METRICS_CSV = "metrics.csv"
 CURVES_PNG = "curves.png"
 RESULT_FILE = "metrics.json"
+CHECKPOINT_DIR = "checkpoints"
 EPOCH_RECALIBRATION_BATCHES = 8  # before each validation; the final save uses bn_recalibration_batches
 
 
@@ -99,7 +100,8 @@ def compile_model(model: Any, plan: RunPlan, task: TaskSpec, optimizer: Any, jit
     return outputs
 
 
-def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True) -> tuple[Any, Any]:
+def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True,
+                  first_epoch: int = 0) -> tuple[Any, Any]:
     from cvkit.training.engine import make_pipeline
 
     plan, task = prepared.plan, prepared.task
@@ -114,12 +116,18 @@ def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True) 
     augmenter = None
     if augment:
         augmenter = build_augmentation(plan.augmentation_items(), image_size=(plan.image_size, plan.image_size),
-                                       channels=info.image_shape[-1], seed=config.seed)
+                                       channels=info.image_shape[-1], seed=epoch_seed(config.seed, first_epoch))
     train = make_pipeline(prepared.splits.train, batch_size=config.batch_size, to_xy=to_xy, augment=augmenter,
-                          shuffle=True, seed=config.seed, num_examples=info.num_train)
+                          shuffle=True, seed=epoch_seed(config.seed, first_epoch), num_examples=info.num_train)
     validation = make_pipeline(prepared.splits.validation, batch_size=config.batch_size, to_xy=to_xy,
                                num_examples=info.num_validation)
     return train, validation
+
+
+def epoch_seed(seed: int, first_epoch: int) -> int:
+    """The data seed of a run resumed at ``first_epoch``: shuffling and augmentation go on with
+    fresh draws instead of replaying epoch 1's."""
+    return seed if first_epoch == 0 else (seed * 1_000_003 + first_epoch) % (1 << 31)
 
 
 def default_run_dir(config: RunConfig) -> Path:
@@ -151,7 +159,8 @@ def train(config: RunConfig, verbose: int | None = None) -> TrainResult:
         return _train_in_policy(plan, verbose)
 
 
-def _train_in_policy(plan: RunPlan, verbose: int | None) -> TrainResult:
+def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> TrainResult:
+    """Train ``plan``; ``start`` (a :class:`cvkit.training.resume.ResumePoint`) continues a run."""
     from cvkit.runtime import import_keras
 
     keras = import_keras()
@@ -159,34 +168,53 @@ def _train_in_policy(plan: RunPlan, verbose: int | None) -> TrainResult:
     from cvkit.training.engine import make_optimizer
 
     config = plan.config
-    keras.utils.set_random_seed(config.seed)
+    first_epoch = start.epoch if start else 0
+    keras.utils.set_random_seed(epoch_seed(config.seed, first_epoch))
     prepared = prepare(plan)
     model = prepared.model
     steps = max(1, -(-(prepared.splits.info.num_train or config.batch_size) // config.batch_size))
     outputs = compile_model(model, plan, prepared.task, make_optimizer(config, steps, model), config.jit_compile)
-    train_ds, val_ds = make_datasets(prepared, outputs)
+    if start:
+        start.restore(model)
+    train_ds, val_ds = make_datasets(prepared, outputs, first_epoch=first_epoch)
 
-    run_dir = Path(config.out) if config.out else default_run_dir(config)
-    if run_dir.exists() and any(run_dir.iterdir()):
-        raise CvkitError(f"run directory {run_dir} already exists and is not empty; pass another --out")
-    created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir, created = _open_run_dir(config, start)
     try:
         _write_config(prepared, run_dir)
+        if start:
+            start.trim_metrics(run_dir / METRICS_CSV)
         with plugin_runtime_errors():  # a plugin failing inside tf.data: one line naming it
-            _fit(prepared, outputs, train_ds, val_ds, run_dir, verbose)
+            _fit(prepared, outputs, train_ds, val_ds, run_dir, verbose, first_epoch)
             results = _finish(prepared, outputs, run_dir)
     except NonFiniteLossError:
         raise  # keep the run directory and its last good checkpoint
     except CvkitError:
-        _discard(run_dir, created)
+        if not start:  # a resumed run keeps everything it had
+            _discard(run_dir, created)
         raise
     except BaseException:
         # A crash or Ctrl-C keeps the finished checkpoints but no half-written files.
         for tmp in run_dir.rglob(".*.keras"):
             tmp.unlink(missing_ok=True)
+        if any((run_dir / CHECKPOINT_DIR).glob("epoch-*.keras")):
+            print(f"training stopped; continue it with cvkit train --resume {run_dir}", file=sys.stderr)
         raise
     return TrainResult(run_dir=run_dir, validation=results)
+
+
+def _open_run_dir(config: RunConfig, start: Any) -> tuple[Path, bool]:
+    """The run directory and whether it was created; a new run refuses a non-empty one."""
+    if start:
+        return start.run_dir, False
+    run_dir = Path(config.out) if config.out else default_run_dir(config)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if (run_dir / CONFIG_FILE).is_file() and not (run_dir / MODEL_FILE).is_file():
+            raise CvkitError(f"run directory {run_dir} holds an unfinished run; continue it with "
+                             f"cvkit train --resume {run_dir}, or pass another --out")
+        raise CvkitError(f"run directory {run_dir} already exists and is not empty; pass another --out")
+    created = not run_dir.exists()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir, created
 
 
 def _write_config(prepared: Prepared, run_dir: Path) -> None:
@@ -200,16 +228,16 @@ def _write_config(prepared: Prepared, run_dir: Path) -> None:
 
 
 def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run_dir: Path,
-         verbose: int | None) -> None:
+         verbose: int | None, first_epoch: int = 0) -> None:
     """``model.fit`` with the run's callbacks; a NaN loss stops it with a clear error."""
     import keras
 
-    from cvkit.training.engine import AtomicCheckpoint, RecalibrateBeforeValidation
+    from cvkit.training.engine import AtomicCheckpoint, RecalibrateBeforeValidation, epoch_checkpoints
 
     config = prepared.plan.config
-    checkpoint = AtomicCheckpoint(run_dir)
+    checkpoint = AtomicCheckpoint(run_dir, keep=config.keep_checkpoints)
     callbacks = [
-        keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV)),
+        keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV), append=first_epoch > 0),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
         checkpoint,
     ]
@@ -223,14 +251,15 @@ def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run
         callbacks.append(keras.callbacks.EarlyStopping(patience=config.early_stopping_patience, restore_best_weights=True))
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    prepared.model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
-                       verbose=verbose, shuffle=False)  # the pipeline shuffles
+    prepared.model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=first_epoch,
+                       callbacks=callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
     if checkpoint.nan_epoch is not None:
-        kept = sorted((run_dir / "checkpoints").glob("epoch-*.keras"))
+        kept = epoch_checkpoints(run_dir / CHECKPOINT_DIR)
         raise NonFiniteLossError(
-            f"the loss became NaN in epoch {max(checkpoint.nan_epoch, 1)}; training stopped"
-            + (f" and the last good checkpoint is {kept[-1]}" if kept else "")
-            + "; lower --lr or add gradient clipping (clipnorm)"
+            f"the loss became NaN in epoch {max(checkpoint.nan_epoch, first_epoch + 1)}; training stopped"
+            + (f" and the last good checkpoint is {kept[-1]} (continue from it with cvkit train --resume {run_dir})"
+               if kept else "")
+            + "; lower --lr or add gradient clipping (clipnorm) in a new run"
         )
 
 
@@ -287,7 +316,7 @@ def load_run(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any], Any]:
         raise CvkitError(f"run directory {run_dir} does not exist; pass the --out directory of a cvkit train run")
     config, extra = read_run_config(run_dir)
     if not (run_dir / MODEL_FILE).is_file():
-        raise CvkitError(f"{run_dir} has no {MODEL_FILE} (the run did not finish); train again with cvkit train --out {run_dir}")
+        raise CvkitError(f"{run_dir} has no {MODEL_FILE} (the run did not finish); finish it with cvkit train --resume {run_dir}")
     from cvkit.models.assembly import load_model
 
     return config, extra, load_model(run_dir / MODEL_FILE)
