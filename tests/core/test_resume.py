@@ -55,7 +55,7 @@ def test_resume_refuses_a_finished_run_and_names_the_way_to_train_longer(finishe
 
 
 def test_resume_refuses_contradicting_settings(finished_run):
-    with pytest.raises(CvkitError, match=r"--arch 'resnet18' contradicts .* 'lenet5'.*only --epochs"):
+    with pytest.raises(CvkitError, match=r"arch='resnet18' contradicts .* arch='lenet5'.*only --epochs"):
         resume_point(finished_run, {"arch": "resnet18", "epochs": 9})
     resume_point(finished_run, {"arch": "lenet5", "epochs": 9})  # the stored value itself is no contradiction
 

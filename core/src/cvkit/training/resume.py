@@ -85,9 +85,8 @@ def _refuse_contradictions(run_dir: Path, config: RunConfig, given: dict[str, An
     for key, value in given.items():
         if key in RESUMABLE_SETTINGS or value == stored.get(key):
             continue
-        flag = "--" + key.replace("_", "-")
-        raise CvkitError(f"{flag} {value!r} contradicts run {run_dir}, which trained with {stored.get(key)!r}; "
-                         f"--resume takes only --epochs, so drop {flag} or start a new run with --out")
+        raise CvkitError(f"{key}={value!r} contradicts run {run_dir}, which trained with {key}={stored.get(key)!r}; "
+                         f"--resume changes only --epochs, so drop that setting or start a new run with --out")
 
 
 def _read_state(run_dir: Path) -> dict[str, Any]:

@@ -153,6 +153,8 @@ def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
 def train(config: RunConfig, verbose: int | None = None) -> TrainResult:
     """Train a model as ``config`` says and write its run directory. ``config`` is left unchanged."""
     plan = preflight(config)  # fail fast, before TensorFlow loads
+    if config.out:
+        check_new_run_dir(Path(config.out))
     from cvkit.runtime import precision_policy
 
     with precision_policy(plan.config.mixed_precision):  # restored after the run, even on error
@@ -202,16 +204,21 @@ def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> T
     return TrainResult(run_dir=run_dir, validation=results)
 
 
-def _open_run_dir(config: RunConfig, start: Any) -> tuple[Path, bool]:
-    """The run directory and whether it was created; a new run refuses a non-empty one."""
-    if start:
-        return start.run_dir, False
-    run_dir = Path(config.out) if config.out else default_run_dir(config)
+def check_new_run_dir(run_dir: Path) -> None:
+    """A new run needs a new or empty directory; an unfinished run's is continued with --resume."""
     if run_dir.exists() and any(run_dir.iterdir()):
         if (run_dir / CONFIG_FILE).is_file() and not (run_dir / MODEL_FILE).is_file():
             raise CvkitError(f"run directory {run_dir} holds an unfinished run; continue it with "
                              f"cvkit train --resume {run_dir}, or pass another --out")
         raise CvkitError(f"run directory {run_dir} already exists and is not empty; pass another --out")
+
+
+def _open_run_dir(config: RunConfig, start: Any) -> tuple[Path, bool]:
+    """The run directory and whether it was created; a new run refuses a non-empty one."""
+    if start:
+        return start.run_dir, False
+    run_dir = Path(config.out) if config.out else default_run_dir(config)
+    check_new_run_dir(run_dir)
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir, created
