@@ -91,3 +91,20 @@ def test_label_smoothing_is_refused_for_heads_without_it_and_out_of_range():
         RunConfig(label_smoothing=1.0).validate()
     with pytest.raises(CvkitError, match="keep checkpoints must be a positive whole number"):
         RunConfig(keep_checkpoints=0).validate()
+
+
+def test_atomic_writes_sync_the_file_and_its_directory_before_and_after_the_rename(tmp_path, monkeypatch):
+    import os
+
+    from cvkit.fileio import write_text_atomic
+
+    synced, real_fsync = [], os.fsync
+
+    def fsync(fd):
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_text_atomic(tmp_path / "state.json", "{}")
+    assert len(synced) == 2 and synced[0].startswith(".state.json.") and synced[1] == tmp_path.name
+    assert (tmp_path / "state.json").read_text() == "{}" and os.listdir(tmp_path) == ["state.json"]
