@@ -108,3 +108,31 @@ def test_atomic_writes_sync_the_file_and_its_directory_before_and_after_the_rena
     write_text_atomic(tmp_path / "state.json", "{}")
     assert len(synced) == 2 and synced[0].startswith(".state.json.") and synced[1] == tmp_path.name
     assert (tmp_path / "state.json").read_text() == "{}" and os.listdir(tmp_path) == ["state.json"]
+
+
+def test_a_nan_after_a_good_epoch_names_resume(tmp_path, monkeypatch):
+    from cvkit.training.engine import AtomicCheckpoint
+
+    checkpoint_epoch = AtomicCheckpoint.on_epoch_end
+
+    def nan_in_epoch_2(self, epoch, logs=None):
+        checkpoint_epoch(self, epoch, {**(logs or {}), "loss": float("nan")} if epoch == 1 else logs)
+
+    monkeypatch.setattr(AtomicCheckpoint, "on_epoch_end", nan_in_epoch_2)
+    run = tmp_path / "run"
+    with pytest.raises(CvkitError, match=rf"NaN in epoch 2.*epoch-001.keras.*cvkit train --resume {run}"):
+        cvkit.train(RunConfig(**TINY, epochs=2, out=str(run)), verbose=0)
+
+
+def test_a_crash_names_resume(tmp_path, monkeypatch, capsys):
+    import cvkit.training.run as run_module
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the machine went away")
+
+    monkeypatch.setattr(run_module, "_finish", crash)
+    run = tmp_path / "run"
+    with pytest.raises(RuntimeError):
+        cvkit.train(RunConfig(**TINY, epochs=1, out=str(run)), verbose=0)
+    assert f"cvkit train --resume {run}" in capsys.readouterr().err
+    assert (run / "checkpoints" / "epoch-001.keras").is_file()
