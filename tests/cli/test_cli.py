@@ -180,6 +180,8 @@ EVERY_TRAIN_OPTION = {  # RunConfig field -> (command-line arguments, the value 
     "jit_compile": (["--xla"], True),
     "bn_momentum": (["--bn-momentum", "0.99"], 0.99),
     "bn_recalibration_batches": (["--bn-recalibration-batches", "4"], 4),
+    "label_smoothing": (["--label-smoothing", "0.1"], 0.1),
+    "keep_checkpoints": (["--keep-checkpoints", "5"], 5),
     "out": (["-o", "/runs/x"], "/runs/x"),
 }
 
@@ -222,7 +224,7 @@ def test_the_train_options_are_the_flag_table_plus_config():
         assert set(options.pop(flag.parameter)) == set(declared), flag
         if not flag.names:
             assert declared == ("--" + flag.field.replace("_", "-"),)
-    assert options == {"config": ("--config", "-c")}
+    assert options == {"config": ("--config", "-c"), "resume": ("--resume",)}
     aliases = {name: flag.field for flag in TRAIN_FLAGS for name in flag.declarations if flag.names}
     assert aliases["--lr"] == "learning_rate" and aliases["--xla/--no-xla"] == "jit_compile"
     assert aliases["--aug"] == "augmentations" and aliases["--head-param"] == "head_params"
