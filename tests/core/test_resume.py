@@ -49,6 +49,18 @@ def test_training_longer_continues_the_optimizer_and_the_metrics(finished_run, t
     assert int(restored.optimizer.iterations) == 5 * steps  # 3 epochs restored + 2 trained
 
 
+def test_a_crash_after_the_last_epoch_resumes_to_the_final_save(finished_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / "model.keras").unlink()
+    (run / "metrics.json").unlink()
+    resume(run, {}, verbose=0)
+    assert (run / "model.keras").is_file() and (run / "metrics.json").is_file()
+    assert epochs_in(run) == [0, 1, 2]
+
+
 def test_resume_refuses_a_finished_run_and_names_the_way_to_train_longer(finished_run):
     with pytest.raises(CvkitError, match=r"already finished its 3 epochs.*--epochs N with N larger than 3"):
         resume_point(finished_run, {})

@@ -66,8 +66,8 @@ def resume_point(run_dir: str | Path, given: dict[str, Any]) -> tuple[RunConfig,
     if _finished(run_dir) and epochs <= config.epochs:
         raise CvkitError(f"run {run_dir} already finished its {config.epochs} epochs; to train it longer pass "
                          f"--resume {run_dir} --epochs N with N larger than {config.epochs}")
-    if done >= epochs:
-        raise CvkitError(f"run {run_dir} has already trained {done} epochs; pass --epochs larger than {done}")
+    if done > epochs:  # done == epochs: a crash while saving the final model; resuming only saves it
+        raise CvkitError(f"run {run_dir} has already trained {done} epochs; pass --epochs of at least {done}")
     checkpoint = run_dir / CHECKPOINT_DIR / str(state["checkpoint"])
     if not checkpoint.is_file():
         raise CvkitError(f"run {run_dir} has lost its checkpoint {checkpoint.name}; start a new run with --out")
