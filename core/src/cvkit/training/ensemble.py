@@ -59,6 +59,15 @@ def _run_context(run_dir: str | Path) -> tuple[Any, Any, list[Checkpoint]]:
     return model, plan_for_model(config, model), list_checkpoints(run_dir)
 
 
+def _run_task(run_dir: str | Path) -> str:
+    """The task a run trained for, read from config.json (fails on a directory that is not a run)."""
+    from cvkit.training.config import read_run_config
+
+    if not Path(run_dir).is_dir():
+        raise CvkitError(f"run directory {run_dir} does not exist; pass the --out directory of a cvkit train run")
+    return str(read_run_config(run_dir)[1].get("task", "classification"))
+
+
 def _datasets(plan: Any, model: Any) -> tuple[Any, Any]:
     return _trained_datasets(Prepared(plan, read_splits(plan), model.task_spec, model))
 
@@ -67,8 +76,9 @@ def ensemble_run(run_dir: str | Path, k: int) -> Comparison:
     """Validation metrics of the mean prediction of the last ``k`` checkpoints, and of the last alone."""
     from cvkit.training.run import compile_model
 
-    model, plan, _ = _run_context(run_dir)
+    _run_task(run_dir)
     chosen = select_last(run_dir, k, "--ensemble")
+    model, plan, _ = _run_context(run_dir)
     members = load_members(chosen, model, plan.backbone.training_overrides)
     _, val_ds = _datasets(plan, members[-1])
     last = _scores(members[-1], val_ds)
@@ -102,8 +112,8 @@ def choose(run_dir: str | Path, task: str, last: int | None, best: int | None) -
 
 def averaged_model(run_dir: str | Path, last: int | None = None, best: int | None = None) -> tuple[Any, list[Checkpoint], str | None]:
     """The run's model with the mean weights of the chosen checkpoints, before any recalibration."""
+    chosen, metric = choose(run_dir, _run_task(run_dir), last, best)
     model, plan, _ = _run_context(run_dir)
-    chosen, metric = choose(run_dir, model.task, last, best)
     members = load_members(chosen, model, plan.backbone.training_overrides)
     model.set_weights(average_weights(members))
     return model, chosen, metric
@@ -121,8 +131,8 @@ def average_run(run_dir: str | Path, last: int | None = None, best: int | None =
     if replace and out is not None:
         raise CvkitError("--replace rewrites the run's model.keras; drop --out or --replace")
     run_dir = Path(run_dir)
+    chosen, metric = choose(run_dir, _run_task(run_dir), last, best)
     model, plan, present = _run_context(run_dir)
-    chosen, metric = choose(run_dir, model.task, last, best)
     newest = load_members([*chosen, present[-1]], model, plan.backbone.training_overrides)
     train_ds, val_ds = _datasets(plan, model)
     compile_model(newest[-1], plan, model.task_spec, "adam")
