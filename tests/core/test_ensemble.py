@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -86,12 +87,12 @@ def test_average_writes_a_model_that_loads_evaluates_and_can_replace_the_runs(ru
     assert result.last["accuracy"] == pytest.approx(np.mean(last == labels), abs=1e-6)
     # --replace: evaluate uses the averaged model; the old one is kept
     assert (copy / "model.before-average.keras").read_bytes() == before
+    assert (copy / "model.keras").read_bytes() == (copy / "averaged.keras").read_bytes()
+    assert json.loads((copy / "metrics.json").read_text())["validation"] == result.combined
     assert cvkit.evaluate(copy)["accuracy"] == pytest.approx(result.combined["accuracy"], abs=1e-6)
 
 
 def test_best_ranks_by_the_validation_metric_and_keeps_those_checkpoints(run, tmp_path):
-    import json
-
     from cvkit.training.checkpoints import mark_kept, select_best
 
     copy = tmp_path / "run"
