@@ -25,7 +25,7 @@ def print_comparison(result: Any, label: str) -> None:
 def average(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     last: Annotated[Optional[int], typer.Option("--last", help="Average the last K epoch checkpoints.")] = None,
-    best: Annotated[Optional[int], typer.Option("--best", help="Average the K checkpoints with the best validation metric in metrics.csv (val_accuracy; val_mean_iou for segmentation).")] = None,
+    best: Annotated[Optional[int], typer.Option("--best", help="Average the K checkpoints with the best validation metric in metrics.csv (accuracy; mean IoU for segmentation; see docs/ensembles.md).")] = None,
     keep_best: Annotated[bool, typer.Option("--keep-best", help="With --best: list those checkpoints in checkpoints/keep.json so pruning never deletes them.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the averaged model (default: RUN_DIR/averaged.keras).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Also make it the run's model.keras and metrics.json (the old model stays as model.before-average.keras), so evaluate, predict and export use it.")] = False,
