@@ -13,6 +13,7 @@ import typer
 import cvkit
 from cvkit.errors import CvkitError
 from cvkit_cli import render
+from cvkit_cli.ensembles import average, print_comparison
 from cvkit_cli.train_options import train_command
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter out of the CLI
@@ -132,6 +133,7 @@ def evaluate(
     dataset: Annotated[Optional[str], typer.Option("--dataset", help="Evaluate on another data set's validation split.")] = None,
     data_dir: Annotated[Optional[str], typer.Option("--data-dir")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    ensemble: Annotated[Optional[int], typer.Option("--ensemble", help="Also average the predictions of the last K epoch checkpoints and report the gain over the last one.")] = None,
 ) -> None:
     """Report the task's metrics of a trained run on its validation split.
 
@@ -139,6 +141,8 @@ def evaluate(
     and aux_localization_accuracy (class right and IoU >= 0.5). Segmentation: pixel accuracy,
     mean IoU over the classes with the background, and foreground_mean_iou without it.
     """
+    if ensemble is not None:
+        return _evaluate_ensemble(run_dir, ensemble, dataset or data_dir, as_json)
     results = cvkit.evaluate(run_dir, dataset=dataset, data_dir=data_dir)
     if as_json:
         typer.echo(json.dumps(results, indent=2))
@@ -146,6 +150,22 @@ def evaluate(
     # the task's metrics first, then the losses
     for key, value in sorted(results.items(), key=lambda kv: ("loss" in kv[0], kv[0])):
         render.line(f"{key}: {value:.4f}")
+
+
+def _evaluate_ensemble(run_dir: Path, k: int, other_data: Optional[str], as_json: bool) -> None:
+    from cvkit.training.ensemble import ensemble_run
+
+    if other_data:
+        raise CvkitError("--ensemble evaluates on the run's own validation split; drop --dataset and --data-dir")
+    result = ensemble_run(run_dir, k)
+    if as_json:
+        typer.echo(json.dumps({"checkpoints": result.checkpoints, "last": result.last,
+                               "ensemble": result.combined, "gain": result.gain()}, indent=2))
+        return
+    print_comparison(result, f"ensemble of {k}")
+
+
+app.command("average")(average)
 
 
 @app.command()
