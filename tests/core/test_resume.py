@@ -148,3 +148,16 @@ def test_a_crash_names_resume(tmp_path, monkeypatch, capsys):
         cvkit.train(RunConfig(**TINY, epochs=1, out=str(run)), verbose=0)
     assert f"cvkit train --resume {run}" in capsys.readouterr().err
     assert (run / "checkpoints" / "epoch-001.keras").is_file()
+
+
+def test_pruning_keeps_the_last_checkpoints_and_those_keep_json_names(tmp_path):
+    import json
+
+    from cvkit.training.engine import prune_checkpoints
+
+    for epoch in range(1, 7):
+        (tmp_path / f"epoch-{epoch:03d}.keras").write_bytes(b"x")
+    (tmp_path / "keep.json").write_text(json.dumps({"keep": ["epoch-002.keras"]}))
+    prune_checkpoints(tmp_path, keep=3)
+    assert sorted(p.name for p in tmp_path.glob("epoch-*.keras")) == [
+        "epoch-002.keras", "epoch-004.keras", "epoch-005.keras", "epoch-006.keras"]

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from cvkit.errors import CvkitError
-from cvkit.training.engine import CHECKPOINT_DIR
+from cvkit.training.engine import CHECKPOINT_DIR, KEEP_FILE
 
-KEEP_FILE = "keep.json"  # checkpoint names that pruning (--keep-checkpoints) must not delete
 _EPOCH_FILE = re.compile(r"^epoch-(\d+)\.keras$")
 
 

@@ -14,6 +14,7 @@ from cvkit.fileio import write_atomic, write_text_atomic
 
 CHECKPOINT_DIR = "checkpoints"
 STATE_FILE = "state.json"
+KEEP_FILE = "keep.json"  # checkpoint names that pruning (--keep-checkpoints) must not delete
 
 
 # A split is cached in memory only when its decoded examples fit in this many bytes; a larger
@@ -173,7 +174,16 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         write_atomic(path, lambda tmp: self.model.save(tmp))
         state = {"epoch": epoch + 1, "checkpoint": path.name, "metrics": {k: float(v) for k, v in logs.items()}}
         write_text_atomic(self.dir / STATE_FILE, json.dumps(state, indent=2) + "\n")
-        for old in epoch_checkpoints(self.dir)[:-self.keep]:  # only once state.json names a newer one
+        prune_checkpoints(self.dir, self.keep)  # only once state.json names a newer one
+
+
+def prune_checkpoints(checkpoint_dir: Path, keep: int) -> None:
+    """Delete all but the last ``keep`` epoch checkpoints, sparing those keep.json names
+    (``cvkit average --keep-best``)."""
+    keep_file = checkpoint_dir / KEEP_FILE
+    spared = set(json.loads(keep_file.read_text()).get("keep", [])) if keep_file.is_file() else set()
+    for old in epoch_checkpoints(checkpoint_dir)[:-keep]:
+        if old.name not in spared:
             old.unlink(missing_ok=True)
 
 
