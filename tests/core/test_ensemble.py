@@ -16,7 +16,7 @@ from cvkit.training.config import RunConfig
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("ensemble") / "run"
-    cvkit.train(RunConfig(arch="resnet18", dataset="shapes:96", epochs=4, batch_size=16, image_size=32,
+    cvkit.train(RunConfig(arch="resnet18", dataset="shapes:96", epochs=4, batch_size=16, image_size=32, keep_checkpoints=4,
                           backbone_params=dict(cvkit.get_backbone("resnet18").tiny), out=str(out)), verbose=0)
     return out
 
