@@ -159,12 +159,3 @@ def _takes_seed(augmentation: Any) -> bool:
         return "seed" in inspect.signature(augmentation).parameters
     except (TypeError, ValueError):
         return False
-
-
-def validate_augmentations(augmentations: list[str] | list[dict]) -> None:
-    """Fail early (before anything is written) on an unknown name or parameter."""
-    registry = get_registries().augmentations
-    for item in augmentations:
-        name, params = (item["name"], {k: v for k, v in item.items() if k != "name"}) if isinstance(item, dict) else parse_augmentation(item)
-        spec = registry.get(name)
-        check_params(f"augmentation {spec.name}", spec.defaults, params)

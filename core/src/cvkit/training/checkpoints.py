@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cvkit.errors import CvkitError
-from cvkit.training.engine import CHECKPOINT_DIR, KEEP_FILE
+from cvkit.training.files import CHECKPOINT_DIR, KEEP_FILE
 
 _EPOCH_FILE = re.compile(r"^epoch-(\d+)\.keras$")
 

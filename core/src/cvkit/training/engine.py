@@ -11,10 +11,8 @@ import keras
 
 from cvkit.training.config import RunConfig
 from cvkit.fileio import write_atomic, write_text_atomic
+from cvkit.training.files import CHECKPOINT_DIR, KEEP_FILE, STATE_FILE
 
-CHECKPOINT_DIR = "checkpoints"
-STATE_FILE = "state.json"
-KEEP_FILE = "keep.json"  # checkpoint names that pruning (--keep-checkpoints) must not delete
 
 
 # A split is cached in memory only when its decoded examples fit in this many bytes; a larger

@@ -15,7 +15,8 @@ import numpy as np
 from cvkit.errors import CvkitError
 from cvkit.training.checkpoints import Checkpoint, list_checkpoints, load_members, mark_kept, select_best, select_last
 from cvkit.training.plan import plan_for_model
-from cvkit.training.run import MODEL_FILE, RESULT_FILE, Prepared, _scores, _trained_datasets, load_run, read_splits
+from cvkit.training.files import MODEL_FILE, RESULT_FILE
+from cvkit.training.run import Prepared, load_run, read_splits, trained_model_datasets, validation_scores
 
 AVERAGED_FILE = "averaged.keras"
 BEFORE_AVERAGE_FILE = "model.before-average.keras"
@@ -69,7 +70,7 @@ def _run_task(run_dir: str | Path) -> str:
 
 
 def _datasets(plan: Any, model: Any) -> tuple[Any, Any]:
-    return _trained_datasets(Prepared(plan, read_splits(plan), model.task_spec, model))
+    return trained_model_datasets(Prepared(plan, read_splits(plan), model.task_spec, model))
 
 
 def ensemble_run(run_dir: str | Path, k: int) -> Comparison:
@@ -81,10 +82,10 @@ def ensemble_run(run_dir: str | Path, k: int) -> Comparison:
     model, plan, _ = _run_context(run_dir)
     members = load_members(chosen, model, plan.backbone.training_overrides)
     _, val_ds = _datasets(plan, members[-1])
-    last = _scores(members[-1], val_ds)
+    last = validation_scores(members[-1], val_ds)
     ensemble = MeanOfModels(members)
     compile_model(ensemble, plan, model.task_spec, "adam")
-    return Comparison([c.path.name for c in chosen], last, _scores(ensemble, val_ds))
+    return Comparison([c.path.name for c in chosen], last, validation_scores(ensemble, val_ds))
 
 
 def average_weights(models: list[Any]) -> list[np.ndarray]:
@@ -136,11 +137,11 @@ def average_run(run_dir: str | Path, last: int | None = None, best: int | None =
     newest = load_members([*chosen, present[-1]], model, plan.backbone.training_overrides)
     train_ds, val_ds = _datasets(plan, model)
     compile_model(newest[-1], plan, model.task_spec, "adam")
-    last_scores = _scores(newest[-1], val_ds)
+    last_scores = validation_scores(newest[-1], val_ds)
     model.set_weights(average_weights(newest[:-1]))
     recalibrate_batch_norm(model, (images for images, _ in train_ds),
                            batches or plan.config.bn_recalibration_batches or DEFAULT_RECALIBRATION_BATCHES)
-    scores = _scores(model, val_ds)
+    scores = validation_scores(model, val_ds)
     target = Path(out) if out is not None else run_dir / AVERAGED_FILE
     write_atomic(target, lambda tmp: model.save(tmp))
     written = [str(target)]

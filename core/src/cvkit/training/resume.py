@@ -11,9 +11,9 @@ from typing import Any
 
 from cvkit.errors import CvkitError
 from cvkit.training.config import RunConfig, read_run_config
-from cvkit.training.run import CHECKPOINT_DIR, MODEL_FILE, TrainResult, preflight
+from cvkit.training.files import CHECKPOINT_DIR, MODEL_FILE, STATE_FILE
+from cvkit.training.run import TrainResult, preflight
 
-STATE_FILE = "state.json"
 # Settings a resumed run may change: how long it trains. Everything else comes from config.json.
 RESUMABLE_SETTINGS = ("epochs",)
 

@@ -18,13 +18,9 @@ from cvkit.data.splits import DatasetSplits
 from cvkit.errors import CvkitError, NonFiniteLossError
 from cvkit.models.head import TaskSpec
 from cvkit.contract.registry import DatasetSpec, resolve_callable
+from cvkit.training.files import CHECKPOINT_DIR, CURVES_PNG, METRICS_CSV, MODEL_FILE, RESULT_FILE
 from cvkit.training.plan import RunPlan, plan_for_model, resolve_dataset, resolve_plan, task_mismatch
 
-MODEL_FILE = "model.keras"
-METRICS_CSV = "metrics.csv"
-CURVES_PNG = "curves.png"
-RESULT_FILE = "metrics.json"
-CHECKPOINT_DIR = "checkpoints"
 EPOCH_RECALIBRATION_BATCHES = 8  # before each validation; the final save uses bn_recalibration_batches
 
 
@@ -281,7 +277,7 @@ def _finish(prepared: Prepared, outputs: list[str], run_dir: Path) -> dict[str, 
         outputs = compile_model(final, prepared.plan, prepared.task, "adam")
     plain_train_ds, val_ds = make_datasets(prepared, outputs, augment=False)
     recalibrate_batch_norm(final, (images for images, _ in plain_train_ds), config.bn_recalibration_batches)
-    results = _scores(final, val_ds)
+    results = validation_scores(final, val_ds)
     write_atomic(run_dir / MODEL_FILE, lambda tmp: final.save(tmp))
     write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": results}, indent=2) + "\n")
     plot_curves(run_dir / METRICS_CSV, run_dir / CURVES_PNG)
@@ -341,17 +337,18 @@ def evaluate(run_dir: str | Path, dataset: str | None = None, data_dir: str | No
         if channels != model.input_shape[-1]:
             raise CvkitError(f"dataset {config.dataset!r} has {channels}-channel images but the model takes "
                              f"{model.input_shape[-1]}; evaluate on a dataset with {model.input_shape[-1]}-channel images")
-    _, val_ds = _trained_datasets(Prepared(plan, splits, model.task_spec, model))
-    return _scores(model, val_ds)
+    _, val_ds = trained_model_datasets(Prepared(plan, splits, model.task_spec, model))
+    return validation_scores(model, val_ds)
 
 
-def _trained_datasets(prepared: Prepared) -> tuple[Any, Any]:
+def trained_model_datasets(prepared: Prepared) -> tuple[Any, Any]:
     """A trained model compiled for its task, and its run's data without augmentation."""
     outputs = compile_model(prepared.model, prepared.plan, prepared.task, "adam")
     return make_datasets(prepared, outputs, augment=False)
 
 
-def _scores(model: Any, dataset: Any) -> dict[str, float]:
+def validation_scores(model: Any, dataset: Any) -> dict[str, float]:
+    """``model.evaluate`` on ``dataset`` as plain floats, by metric name."""
     return {k: float(v) for k, v in model.evaluate(dataset, verbose=0, return_dict=True).items()}
 
 
@@ -383,10 +380,10 @@ def recalibrate_run(run_dir: str | Path, batches: int = DEFAULT_RECALIBRATION_BA
         splits = read_splits(plan)
     except CvkitError as exc:
         raise CvkitError(f"cannot recalibrate the BatchNorm statistics of {run_dir}: {exc}") from None
-    train_ds, val_ds = _trained_datasets(Prepared(plan, splits, model.task_spec, model))
-    before = _scores(model, val_ds)
+    train_ds, val_ds = trained_model_datasets(Prepared(plan, splits, model.task_spec, model))
+    before = validation_scores(model, val_ds)
     used = recalibrate_batch_norm(model, (images for images, _ in train_ds), batches)
-    after = _scores(model, val_ds)
+    after = validation_scores(model, val_ds)
     run_dir = Path(run_dir)
     write_atomic(run_dir / MODEL_FILE, lambda tmp: model.save(tmp))
     write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": after}, indent=2) + "\n")
