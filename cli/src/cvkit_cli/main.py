@@ -121,6 +121,8 @@ def _train(settings: dict, resume: Optional[Path] = None) -> None:
     render.line(f"run directory: {result.run_dir}")
     for key, value in result.validation.items():
         render.line(f"validation {key}: {value:.4f}")
+    if result.overfit is not None:
+        render.line(str(result.overfit))
 
 
 app.command("train")(train_command(_train, "Train a backbone x head on a data set and write a run directory, "
@@ -178,7 +180,7 @@ def recalibrate(
     For runs whose saved model scores far below their training accuracy (stale statistics,
     as runs from before cvkit recalibrated at the end of training can have).
     """
-    from cvkit.training.run import recalibrate_run
+    from cvkit.training.recalibrate import recalibrate_run
 
     result = recalibrate_run(run_dir, batches=batches)
     if not result.batches:

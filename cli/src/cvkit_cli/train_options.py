@@ -92,6 +92,10 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag("label_smoothing", float, "Classification heads: spread this much target mass over the other classes (e.g. 0.1)."),
     Flag("keep_checkpoints", int, "Epoch checkpoints kept in RUN_DIR/checkpoints (default 3)."),
     Flag("out", str, "Run directory (default runs/ARCH-HEAD-TIME); it must be new or empty.", ("--out", "-o")),
+    Flag("freeze_stages", int, "Freeze the stem and the first N backbone stages (BatchNorm in inference mode)."),
+    Flag("unfreeze_at", int, "From this epoch on train everything, at --finetune-lr-factor times the learning rate."),
+    Flag("finetune_lr_factor", float, "Learning-rate factor once --unfreeze-at unfreezes the stages (default 0.1)."),
+    Flag("overfit_batches", int, "Sanity check: train on these K fixed batches, regularisation off; report if the loss nears 0."),
 )
 CONFIG_FILE_HELP = "A TOML or YAML file of settings; flags override it."
 RESUME_HELP = ("Continue the interrupted run in this directory from its last complete epoch "

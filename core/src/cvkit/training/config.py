@@ -55,6 +55,10 @@ class RunConfig:
     label_smoothing: float = 0.0  # classification heads: the target mass spread over the other classes
     keep_checkpoints: int = 3  # the last epoch checkpoints kept in RUN_DIR/checkpoints
     out: str | None = None
+    freeze_stages: int = 0  # the stem and this many backbone stages stay frozen, BatchNorm in inference mode
+    unfreeze_at: int | None = None  # from this epoch (1-based) everything trains, at finetune_lr_factor x the rate
+    finetune_lr_factor: float = 0.1
+    overfit_batches: int | None = None  # sanity mode: train on these few fixed batches, regularisation off
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +106,9 @@ class RunConfig:
         positive_int("keep checkpoints", self.keep_checkpoints)
         if self.clipnorm is not None and self.clipnorm <= 0:
             raise CvkitError(f"gradient clip norm must be positive, got {self.clipnorm}")
+        from cvkit.training.finetune import validate_finetune_settings
+
+        validate_finetune_settings(self)
 
     def write(self, run_dir: Path, extra: dict[str, Any] | None = None) -> None:
         from cvkit.fileio import write_text_atomic

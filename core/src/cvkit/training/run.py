@@ -12,12 +12,13 @@ from typing import Any
 
 from cvkit.contract.guard import guarded, plugin_runtime_errors
 from cvkit.data.augment import build_augmentation
-from cvkit.models.batchnorm import DEFAULT_RECALIBRATION_BATCHES, recalibrate_batch_norm
+from cvkit.models.batchnorm import recalibrate_batch_norm
 from cvkit.training.config import CONFIG_FILE, RunConfig, read_run_config
 from cvkit.data.splits import DatasetSplits
 from cvkit.errors import CvkitError, NonFiniteLossError
 from cvkit.models.head import TaskSpec
 from cvkit.contract.registry import DatasetSpec, resolve_callable
+from cvkit.training.finetune import OverfitCheck, overfit_check, overfit_settings
 from cvkit.training.files import CHECKPOINT_DIR, CURVES_PNG, METRICS_CSV, MODEL_FILE, RESULT_FILE
 from cvkit.training.plan import RunPlan, plan_for_model, resolve_dataset, resolve_plan, task_mismatch
 
@@ -30,6 +31,7 @@ class TrainResult:
 
     run_dir: Path
     validation: dict[str, float]
+    overfit: OverfitCheck | None = None  # the --overfit-batches verdict
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def _call_loader(spec: DatasetSpec, argument: str, config: RunConfig, task: str,
 
 def preflight(config: RunConfig) -> RunPlan:
     """Every check that needs no TensorFlow (values, names, parameters, head-dataset fit): the plan."""
-    return resolve_plan(config)
+    return resolve_plan(overfit_settings(config))
 
 
 def prepare(plan: RunPlan) -> Prepared:
@@ -143,6 +145,7 @@ def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
     for layer in clean.layers:
         if layer.weights:
             layer.set_weights(model.get_layer(layer.name).get_weights())
+            layer.trainable = model.get_layer(layer.name).trainable  # frozen stages keep their BN statistics
     return clean
 
 
@@ -164,6 +167,7 @@ def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> T
     keras = import_keras()
 
     from cvkit.training.engine import make_optimizer
+    from cvkit.training.phases import StageFreezer, fixed_batches
 
     config = plan.config
     first_epoch = start.epoch if start else 0
@@ -171,10 +175,14 @@ def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> T
     prepared = prepare(plan)
     model = prepared.model
     steps = max(1, -(-(prepared.splits.info.num_train or config.batch_size) // config.batch_size))
+    steps = min(steps, config.overfit_batches or steps)
     outputs = compile_model(model, plan, prepared.task, make_optimizer(config, steps, model), config.jit_compile)
+    extra_callbacks = [StageFreezer(model, config, steps, first_epoch)] if config.freeze_stages else []
     if start:
         start.restore(model)
     train_ds, val_ds = make_datasets(prepared, outputs, first_epoch=first_epoch)
+    if config.overfit_batches:
+        train_ds = fixed_batches(model, train_ds, config.overfit_batches)
 
     run_dir, created = _open_run_dir(config, start)
     try:
@@ -182,7 +190,7 @@ def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> T
         if start:
             start.trim_metrics(run_dir / METRICS_CSV)
         with plugin_runtime_errors():  # a plugin failing inside tf.data: one line naming it
-            _fit(prepared, outputs, train_ds, val_ds, run_dir, verbose, first_epoch)
+            _fit(prepared, outputs, train_ds, val_ds, run_dir, verbose, first_epoch, extra_callbacks)
             results = _finish(prepared, outputs, run_dir)
     except NonFiniteLossError:
         raise  # keep the run directory and its last good checkpoint
@@ -197,7 +205,7 @@ def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> T
         if any((run_dir / CHECKPOINT_DIR).glob("epoch-*.keras")):
             print(f"training stopped; continue it with cvkit train --resume {run_dir}", file=sys.stderr)
         raise
-    return TrainResult(run_dir=run_dir, validation=results)
+    return TrainResult(run_dir=run_dir, validation=results, overfit=overfit_check(run_dir / METRICS_CSV, config))
 
 
 def check_new_run_dir(run_dir: Path) -> None:
@@ -231,7 +239,7 @@ def _write_config(prepared: Prepared, run_dir: Path) -> None:
 
 
 def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run_dir: Path,
-         verbose: int | None, first_epoch: int = 0) -> None:
+         verbose: int | None, first_epoch: int = 0, extra_callbacks: list[Any] = ()) -> None:
     """``model.fit`` with the run's callbacks; a NaN loss stops it with a clear error."""
     import keras
 
@@ -242,7 +250,7 @@ def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run
     callbacks = [
         keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV), append=first_epoch > 0),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
-        checkpoint,
+        checkpoint, *extra_callbacks,
     ]
     if config.bn_recalibration_batches:
         plain_train_ds = make_datasets(prepared, outputs, augment=False)[0].map(lambda images, _: images)
@@ -350,41 +358,3 @@ def trained_model_datasets(prepared: Prepared) -> tuple[Any, Any]:
 def validation_scores(model: Any, dataset: Any) -> dict[str, float]:
     """``model.evaluate`` on ``dataset`` as plain floats, by metric name."""
     return {k: float(v) for k, v in model.evaluate(dataset, verbose=0, return_dict=True).items()}
-
-
-@dataclass(frozen=True)
-class Recalibration:
-    """What ``recalibrate_run`` did: the batches used and the validation metrics before and after."""
-
-    batches: int
-    before: dict[str, float]
-    after: dict[str, float]
-
-
-def recalibrate_run(run_dir: str | Path, batches: int = DEFAULT_RECALIBRATION_BATCHES) -> Recalibration:
-    """Re-estimate a finished run's BatchNorm statistics on its training split and save the model.
-
-    Runs from before cvkit recalibrated (or with stale statistics for any reason) get the
-    moving statistics of their final weights; model.keras and metrics.json are rewritten
-    atomically. A model without BatchNorm is left alone (0 batches). When the training data
-    can no longer be loaded, a one-line error says so and nothing is written.
-    """
-    from cvkit.models.batchnorm import batch_norm_layers
-    from cvkit.fileio import write_atomic, write_text_atomic
-
-    config, _, model = load_run(run_dir)
-    if not batch_norm_layers(model):
-        return Recalibration(0, {}, {})
-    plan = plan_for_model(config, model)
-    try:
-        splits = read_splits(plan)
-    except CvkitError as exc:
-        raise CvkitError(f"cannot recalibrate the BatchNorm statistics of {run_dir}: {exc}") from None
-    train_ds, val_ds = trained_model_datasets(Prepared(plan, splits, model.task_spec, model))
-    before = validation_scores(model, val_ds)
-    used = recalibrate_batch_norm(model, (images for images, _ in train_ds), batches)
-    after = validation_scores(model, val_ds)
-    run_dir = Path(run_dir)
-    write_atomic(run_dir / MODEL_FILE, lambda tmp: model.save(tmp))
-    write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": after}, indent=2) + "\n")
-    return Recalibration(used, before, after)
