@@ -119,6 +119,18 @@ def check_feature_maps(name: str) -> None:
         # "same" padding gives ceil(size / stride); unpadded paper layouts lose a few border pixels.
         assert size // stride // 2 <= tensor.shape[1] <= -(-size // stride), (
             f"{name}: the stride-{stride} map of a {size}x{size} input is {tensor.shape[1]} high")
+    check_stages(name, model)
+
+
+def check_stages(name: str, model: Any) -> None:
+    """Each stage (ended by the stride-4, 8, ... map) builds on the one before, so ``--freeze-stages N``
+    freezes the stem and exactly the first N stages."""
+    from cvkit.training.finetune import stage_layers, stage_maps
+
+    stages = [{id(layer) for layer in stage_layers(model, n)} for n in range(1, len(stage_maps(model)) + 1)]
+    for n, (earlier, later) in enumerate(zip(stages, stages[1:]), start=1):
+        assert earlier < later, (f"{name}: stage {n + 1} does not build on stage {n} (its feature map must depend on "
+                                 f"every layer of the one before, and add layers)")
 
 
 def check_backbone(name: str, *, overfit: bool = True) -> None:

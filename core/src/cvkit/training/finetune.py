@@ -86,7 +86,7 @@ def stage_layers(model: Any, stages: int) -> list[Any]:
     """The layers of the stem and the first ``stages`` stages; a one-line error past the last stage."""
     ends = stage_maps(model)
     if stages > len(ends):
-        raise CvkitError(f"--freeze-stages {stages} is more than the {len(ends)} stages of {model.arch}'s backbone; "
+        raise CvkitError(f"--freeze-stages {stages} is more than the {len(ends)} stage{'s' * (len(ends) != 1)} of {model.arch}'s backbone; "
                          f"pass --freeze-stages {len(ends)} or fewer")
     return ancestor_layers(ends[stages - 1])
 
