@@ -124,13 +124,27 @@ def test_the_saved_copy_of_a_model_keeps_its_frozen_stages_frozen():
 def test_the_schedule_is_scaled_from_the_unfreeze_step_and_saves():
     import keras
 
-    from cvkit.training.phases import ScaledAfter
+    from cvkit.testing import create_tiny_model
+    from cvkit.training.phases import ScaledAfter, StageFreezer
 
     cosine = keras.optimizers.schedules.CosineDecay(0.1, decay_steps=100)
     scaled = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(ScaledAfter(cosine, 40, 0.1)))
     assert float(scaled(39)) == pytest.approx(float(cosine(39)))
     assert float(scaled(40)) == pytest.approx(0.1 * float(cosine(40)))
     assert float(scaled(99)) == pytest.approx(0.1 * float(cosine(99)))
+
+    model = create_tiny_model("lenet5")
+    model.compile(optimizer=keras.optimizers.Adam(cosine), loss="mse")
+    trainable = len(model.trainable_weights)
+    freezer = StageFreezer(model, RunConfig(epochs=3, freeze_stages=1, unfreeze_at=2), steps_per_epoch=20, first_epoch=0)
+    freezer.set_model(model)
+    freezer.on_train_begin()
+    assert 0 < len(model.trainable_weights) < trainable
+    assert len(model.optimizer._trainable_variables) == trainable  # built over every variable, for the unfreeze
+    assert float(model.optimizer._learning_rate(20)) == pytest.approx(0.1 * float(cosine(20)))
+    assert float(model.optimizer._learning_rate(19)) == pytest.approx(float(cosine(19)))
+    freezer.on_epoch_begin(1)
+    assert len(model.trainable_weights) == trainable
 
 
 def test_overfit_mode_repeats_the_same_batches_without_augmentation_or_dropout():
