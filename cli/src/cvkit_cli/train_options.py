@@ -92,6 +92,9 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag("label_smoothing", float, "Classification heads: spread this much target mass over the other classes (e.g. 0.1)."),
     Flag("keep_checkpoints", int, "Epoch checkpoints kept in RUN_DIR/checkpoints (default 3)."),
     Flag("out", str, "Run directory (default runs/ARCH-HEAD-TIME); it must be new or empty.", ("--out", "-o")),
+    Flag("ema", float, "Keep a moving average of the weights with this decay (e.g. 0.999, warmed up); "
+         "validate it beside them and save it as the model."),
+    Flag("strategy", str, "none, or mirrored: train on every visible device (--batch-size is the global batch)."),
 )
 CONFIG_FILE_HELP = "A TOML or YAML file of settings; flags override it."
 RESUME_HELP = ("Continue the interrupted run in this directory from its last complete epoch "

@@ -55,6 +55,8 @@ class RunConfig:
     label_smoothing: float = 0.0  # classification heads: the target mass spread over the other classes
     keep_checkpoints: int = 3  # the last epoch checkpoints kept in RUN_DIR/checkpoints
     out: str | None = None
+    ema: float | None = None  # decay of the weights' moving average (e.g. 0.999), saved instead of the weights
+    strategy: str = "none"  # "mirrored": every visible device of the host (tf.distribute)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +104,11 @@ class RunConfig:
         positive_int("keep checkpoints", self.keep_checkpoints)
         if self.clipnorm is not None and self.clipnorm <= 0:
             raise CvkitError(f"gradient clip norm must be positive, got {self.clipnorm}")
+        if self.ema is not None and (isinstance(self.ema, bool) or not isinstance(self.ema, int | float) or not 0 < self.ema < 1):
+            raise CvkitError(f"EMA decay must be between 0 and 1, got {self.ema!r}; 0.999 is usual (0.9999 for long runs)")
+        from cvkit.training.distribute import check_strategy
+
+        check_strategy(self.strategy)
 
     def write(self, run_dir: Path, extra: dict[str, Any] | None = None) -> None:
         from cvkit.fileio import write_text_atomic
