@@ -53,3 +53,13 @@ def distribution_scope(name: str) -> Iterator[Any]:
         return
     with strategy.scope():
         yield strategy
+
+
+def strategy_callbacks(name: str) -> list[Any]:
+    """Callbacks a strategy's training needs (none without one)."""
+    if name == "none":
+        return []
+    from cvkit.training.sync_batch_norm import SynchronizedBatchNorm
+
+    return [SynchronizedBatchNorm()]
+

@@ -237,6 +237,7 @@ def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run
     """``model.fit`` with the run's callbacks; a NaN loss stops it with a clear error."""
     import keras
 
+    from cvkit.training.distribute import strategy_callbacks
     from cvkit.training.ema import ema_callback
     from cvkit.training.engine import AtomicCheckpoint, RecalibrateBeforeValidation, epoch_checkpoints
 
@@ -245,6 +246,7 @@ def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run
     plain_train_ds = make_datasets(prepared, outputs, augment=False)[0].map(lambda images, _: images)
     ema = ema_callback(config, run_dir, val_ds, plain_train_ds, first_epoch)
     callbacks = [
+        *strategy_callbacks(config.strategy),
         *([ema] if ema else []),  # before the logger: it adds the val_ema_ metrics to the epoch's logs
         keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV), append=first_epoch > 0),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
