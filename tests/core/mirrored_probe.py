@@ -18,6 +18,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import cvkit  # noqa: E402
+from cvkit.models.batchnorm import batch_norm_layers  # noqa: E402
 from cvkit.training import run as run_module  # noqa: E402
 from cvkit.training.config import RunConfig  # noqa: E402
 from cvkit.training.distribute import distribution_scope, strategy_callbacks  # noqa: E402
@@ -34,7 +35,7 @@ class StepLosses(keras.callbacks.Callback):
         self.losses.append(float(logs["loss"]))
 
 
-def step_losses(config: RunConfig, epochs: int = 2) -> list[float]:
+def step_losses(config: RunConfig, epochs: int = 1) -> list[float]:
     """Keras' running training loss after each step, on batches fixed in advance (so both runs see the same)."""
     keras.utils.set_random_seed(0)
     with distribution_scope(config.strategy):
@@ -66,8 +67,10 @@ def main(arch: str, out: str) -> None:
         return compile_model(model, *args, **kwargs)
 
     run_module.compile_model = recording_compile
-    result = cvkit.train(RunConfig(**common, strategy="mirrored", epochs=2, ema=0.99, out=out), verbose=0)
+    result = cvkit.train(RunConfig(**common, strategy="mirrored", epochs=1, ema=0.99, out=out), verbose=0)
+    saved = batch_norm_layers(cvkit.load_model(f"{out}/model.keras"))
     print(json.dumps({"single": single, "mirrored": mirrored, "replicas": replicas[0],
+                      "saved_batch_norm": len(saved), "saved_synchronized": any(layer.synchronized for layer in saved),
                       "devices": len(tf.config.list_logical_devices("CPU")), "validation": result.validation}))
 
 

