@@ -11,6 +11,7 @@ recalibrated for the averaged weights before each validation and before the save
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -82,12 +83,12 @@ class WeightEma(keras.callbacks.Callback):
             if keras.backend.backend() == "tensorflow":
                 import tensorflow as tf
 
-                self._update = tf.function(self._step)  # one traced graph instead of 3 eager ops per weight
+                self._update = tf.function(self._step, autograph=False)  # one graph, not 3 eager ops per weight
         self._update()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if logs is None:
-            return
+        if logs is None or not all(math.isfinite(float(v)) for k, v in logs.items() if "loss" in k):
+            return  # a NaN epoch: the run stops without a checkpoint, so the average is not kept either
         if self.validation is not None:
             logs.update(self.evaluate())
         if self.run_dir:
