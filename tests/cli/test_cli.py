@@ -53,6 +53,8 @@ def test_info_json_reports_params_and_macs():
     (["train", "--image-size", "8"], ["needs inputs of at least 32x32"]),
     (["info", "resnet9000"], ["unknown arch 'resnet9000'"]),
     (["list", "gizmos"], ["cannot list 'gizmos'"]),
+    (["train", "--strategy", "mirorred"], ["unknown strategy 'mirorred'", "did you mean 'mirrored'", "none, mirrored"]),
+    (["train", "--ema", "1.5"], ["EMA decay must be between 0 and 1"]),
 ])
 def test_bad_input_gets_one_line_and_exit_2_and_writes_nothing(tmp_path, args, fragments):
     out = tmp_path / "run"

@@ -96,6 +96,9 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag("unfreeze_at", int, "From this epoch on train everything, at --finetune-lr-factor times the learning rate."),
     Flag("finetune_lr_factor", float, "Learning-rate factor once --unfreeze-at unfreezes the stages (default 0.1)."),
     Flag("overfit_batches", int, "Sanity check: train on these K fixed batches, regularisation off; report if the loss nears 0."),
+    Flag("ema", float, "Keep a moving average of the weights with this decay (e.g. 0.999, warmed up); "
+         "validate it beside them and save it as the model."),
+    Flag("strategy", str, "none, or mirrored: train on every visible device (--batch-size is the global batch)."),
 )
 CONFIG_FILE_HELP = "A TOML or YAML file of settings; flags override it."
 RESUME_HELP = ("Continue the interrupted run in this directory from its last complete epoch "

@@ -59,6 +59,8 @@ class RunConfig:
     unfreeze_at: int | None = None  # from this epoch (1-based) everything trains, at finetune_lr_factor x the rate
     finetune_lr_factor: float = 0.1
     overfit_batches: int | None = None  # sanity mode: train on these few fixed batches, regularisation off
+    ema: float | None = None  # decay of the weights' moving average (e.g. 0.999), saved instead of the weights
+    strategy: str = "none"  # "mirrored": every visible device of the host (tf.distribute)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -109,6 +111,11 @@ class RunConfig:
         from cvkit.training.finetune import validate_finetune_settings
 
         validate_finetune_settings(self)
+        if self.ema is not None and (isinstance(self.ema, bool) or not isinstance(self.ema, int | float) or not 0 < self.ema < 1):
+            raise CvkitError(f"EMA decay must be between 0 and 1, got {self.ema!r}; 0.999 is usual (0.9999 for long runs)")
+        from cvkit.training.distribute import check_strategy
+
+        check_strategy(self.strategy)
 
     def write(self, run_dir: Path, extra: dict[str, Any] | None = None) -> None:
         from cvkit.fileio import write_text_atomic

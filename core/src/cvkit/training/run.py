@@ -166,20 +166,22 @@ def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> T
 
     keras = import_keras()
 
+    from cvkit.training.distribute import distribution_scope
     from cvkit.training.engine import make_optimizer
     from cvkit.training.phases import StageFreezer, fixed_batches
 
     config = plan.config
     first_epoch = start.epoch if start else 0
     keras.utils.set_random_seed(epoch_seed(config.seed, first_epoch))
-    prepared = prepare(plan)
-    model = prepared.model
-    steps = max(1, -(-(prepared.splits.info.num_train or config.batch_size) // config.batch_size))
-    steps = min(steps, config.overfit_batches or steps)
-    outputs = compile_model(model, plan, prepared.task, make_optimizer(config, steps, model), config.jit_compile)
-    extra_callbacks = [StageFreezer(model, config, steps, first_epoch)] if config.freeze_stages else []
-    if start:
-        start.restore(model)
+    with distribution_scope(config.strategy):  # the model, its optimizer and restored state on every device
+        prepared = prepare(plan)
+        model = prepared.model
+        steps = max(1, -(-(prepared.splits.info.num_train or config.batch_size) // config.batch_size))
+        steps = min(steps, config.overfit_batches or steps)
+        outputs = compile_model(model, plan, prepared.task, make_optimizer(config, steps, model), config.jit_compile)
+        extra_callbacks = [StageFreezer(model, config, steps, first_epoch)] if config.freeze_stages else []
+        if start:
+            start.restore(model)
     train_ds, val_ds = make_datasets(prepared, outputs, first_epoch=first_epoch)
     if config.overfit_batches:
         train_ds = fixed_batches(model, train_ds, config.overfit_batches)
@@ -243,17 +245,22 @@ def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run
     """``model.fit`` with the run's callbacks; a NaN loss stops it with a clear error."""
     import keras
 
+    from cvkit.training.distribute import strategy_callbacks
+    from cvkit.training.ema import ema_callback
     from cvkit.training.engine import AtomicCheckpoint, RecalibrateBeforeValidation, epoch_checkpoints
 
     config = prepared.plan.config
     checkpoint = AtomicCheckpoint(run_dir, keep=config.keep_checkpoints)
+    plain_train_ds = make_datasets(prepared, outputs, augment=False)[0].map(lambda images, _: images)
+    ema = ema_callback(config, run_dir, val_ds, plain_train_ds, first_epoch)
     callbacks = [
+        *strategy_callbacks(config.strategy),
+        *([ema] if ema else []),  # before the logger: it adds the val_ema_ metrics to the epoch's logs
         keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV), append=first_epoch > 0),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
         checkpoint, *extra_callbacks,
     ]
     if config.bn_recalibration_batches:
-        plain_train_ds = make_datasets(prepared, outputs, augment=False)[0].map(lambda images, _: images)
         batches = min(EPOCH_RECALIBRATION_BATCHES, config.bn_recalibration_batches)
         callbacks.insert(0, RecalibrateBeforeValidation(plain_train_ds, batches))
     if config.schedule == "plateau":
@@ -272,6 +279,8 @@ def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run
                if kept else "")
             + "; lower --lr or add gradient clipping (clipnorm) in a new run"
         )
+    if ema:  # the saved model is the average; _finish recalibrates its BN statistics
+        ema.apply(prepared.model, recalibrate=False)
 
 
 def _finish(prepared: Prepared, outputs: list[str], run_dir: Path) -> dict[str, float]:
