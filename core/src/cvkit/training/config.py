@@ -13,6 +13,10 @@ from cvkit.errors import CvkitError, close_matches_hint
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
 CONFIG_FILE = "config.json"
+LR_SCALES = ("none", "linear")
+REFERENCE_BATCH = 256  # --lr-scale linear: the learning rate is the one for this global batch
+# Facts a run writes beside its settings in config.json (see cvkit.training.reproduce.run_facts).
+RUN_FACTS = ("resolved_arch", "task", "class_names", "num_train", "num_validation", "input_shape")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,13 @@ class RunConfig:
     label_smoothing: float = 0.0  # classification heads: the target mass spread over the other classes
     keep_checkpoints: int = 3  # the last epoch checkpoints kept in RUN_DIR/checkpoints
     out: str | None = None
+    deterministic: bool = False  # seeded, deterministic TensorFlow ops: reruns give bit-identical weights
+    lr_scale: str = "none"  # "linear": learning_rate * batch_size / REFERENCE_BATCH
+
+    def scaled_learning_rate(self) -> float:
+        """The learning rate the optimizer uses: ``learning_rate``, scaled with the global batch by ``lr_scale``."""
+        scale = self.batch_size / REFERENCE_BATCH if self.lr_scale == "linear" else 1.0
+        return float(self.learning_rate) * scale
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +113,8 @@ class RunConfig:
         positive_int("keep checkpoints", self.keep_checkpoints)
         if self.clipnorm is not None and self.clipnorm <= 0:
             raise CvkitError(f"gradient clip norm must be positive, got {self.clipnorm}")
+        if self.lr_scale not in LR_SCALES:
+            raise CvkitError(f"unknown --lr-scale {self.lr_scale!r}; choose one of {', '.join(LR_SCALES)}")
 
     def write(self, run_dir: Path, extra: dict[str, Any] | None = None) -> None:
         from cvkit.fileio import write_text_atomic
@@ -135,6 +148,18 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CvkitError(f"config file {path} must hold a table of keys, like arch = \"resnet18\"")
     return data
+
+
+def split_run_facts(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A config file's settings and, when it is a run's own config.json, the facts it recorded.
+
+    The facts (RUN_FACTS) are checked against the data when the run is reproduced; the stored
+    ``out`` is the old run's directory and is dropped, so a rerun never writes into it.
+    """
+    if "resolved_arch" not in data:
+        return dict(data), {}
+    settings = {k: v for k, v in data.items() if k not in RUN_FACTS and k != "out"}
+    return settings, {k: data[k] for k in RUN_FACTS if k in data}
 
 
 def read_run_config(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any]]:
