@@ -17,7 +17,7 @@ import pytest
 from tests.helpers import assert_user_error, run_cli
 
 EPOCHS = 5
-TRAIN = ("train", "-a", "lenet5", "-d", "shapes:3000", "--epochs", str(EPOCHS), "--batch-size", "16",
+TRAIN = ("train", "-a", "lenet5", "-d", "shapes:1600", "--epochs", str(EPOCHS), "--batch-size", "16",
          "--image-size", "32", "--keep-checkpoints", "2", "--aug", "flip,crop", "--deterministic")
 
 
