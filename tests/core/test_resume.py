@@ -59,6 +59,8 @@ def test_rerunning_a_runs_config_json_gives_bit_identical_weights(finished_run, 
 
     settings, facts = split_run_facts(read_config_file(finished_run / "config.json"))
     assert "out" not in settings and facts["class_names"] and facts["num_train"]
+    stored = RunConfig.from_dict(json.loads((finished_run / "config.json").read_text()))  # facts and all
+    assert stored == RunConfig.from_dict({**settings, "out": str(finished_run)})
     with pytest.raises(CvkitError, match=r"class_names=.* cannot be reproduced"):
         cvkit.train(RunConfig.from_dict({**settings, "out": str(tmp_path / "refused")}), verbose=0,
                     facts={**facts, "class_names": facts["class_names"][::-1]})

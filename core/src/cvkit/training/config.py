@@ -72,6 +72,9 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """The config of ``data``'s keys; a run's own config.json is taken too (its RUN_FACTS ignored)."""
+        if "resolved_arch" in data:  # a run's own config.json: its facts are no settings
+            data = {k: v for k, v in data.items() if k not in RUN_FACTS}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
