@@ -17,8 +17,8 @@ import pytest
 from tests.helpers import assert_user_error, run_cli
 
 EPOCHS = 5
-TRAIN = ("train", "-a", "lenet5", "-d", "shapes:3000", "--epochs", str(EPOCHS), "--batch-size", "16",
-         "--image-size", "32", "--keep-checkpoints", "2")
+TRAIN = ("train", "-a", "lenet5", "-d", "shapes:1600", "--epochs", str(EPOCHS), "--batch-size", "16",
+         "--image-size", "32", "--keep-checkpoints", "2", "--aug", "flip,crop", "--deterministic")
 
 
 def finished_epochs(run: Path) -> int:
@@ -85,6 +85,23 @@ def test_a_killed_run_resumes_and_finishes_with_every_epoch_once(killed_and_resu
     assert len(list((run / "tensorboard").rglob("*.tfevents.*"))) >= 2  # the log continues beside the first
 
 
+def weights(path: Path) -> list:
+    from cvkit.models.assembly import load_model
+
+    return load_model(path).get_weights()
+
+
+def test_a_killed_deterministic_run_ends_bit_identical_to_an_uninterrupted_one(killed_and_resumed, tmp_path):
+    run = killed_and_resumed[0]
+    reference = tmp_path / "uninterrupted"
+    result = run_cli(*TRAIN, "--out", str(reference))
+    assert result.returncode == 0, result.stderr[-3000:]
+    for name in ("model.keras", f"checkpoints/epoch-{EPOCHS:03d}.keras"):
+        for got, want in zip(weights(run / name), weights(reference / name), strict=True):
+            assert got.tobytes() == want.tobytes(), name
+    assert (run / "metrics.csv").read_text() == (reference / "metrics.csv").read_text()
+
+
 def test_out_on_an_unfinished_run_suggests_resume(killed_and_resumed):
     run, _, out_refused, _ = killed_and_resumed
     assert_user_error(out_refused, "unfinished run", f"--resume {run}")
@@ -106,3 +123,13 @@ def test_resume_refuses_a_directory_that_is_not_a_run(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     assert_user_error(run_cli("train", "--resume", str(tmp_path)), "not a cvkit run directory")
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_train_config_takes_a_runs_config_json_and_refuses_changed_data(killed_and_resumed, tmp_path):
+    """The file a run writes is a valid --config (its facts checked, its out ignored)."""
+    run = killed_and_resumed[0]
+    before = snapshot(run)
+    num_train = json.loads((run / "config.json").read_text())["num_train"]
+    result = run_cli("train", "--config", str(run / "config.json"), "-d", "shapes:600", cwd=tmp_path)
+    assert_user_error(result, f"num_train={num_train}", "cannot be reproduced")
+    assert snapshot(run) == before and not any(tmp_path.iterdir())

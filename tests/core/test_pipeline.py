@@ -140,3 +140,34 @@ def test_third_party_augmentations_draw_from_the_batch_seed():
         np.testing.assert_array_equal(a, b)
     assert len({image.tobytes() for image in runs[0][0][:BATCH]}) == BATCH  # a draw per sample
     assert not np.allclose(runs[0][0], runs[0][1])
+
+
+def _epoch_stream(first, seed=5, epochs=3, count=44):
+    """Epochs ``first`` to ``epochs - 1`` of a training stream over ``count`` distinct images."""
+    import tensorflow as tf
+
+    from cvkit.data.augment import build_augmentation
+    from cvkit.training.engine import make_pipeline
+
+    images = np.random.default_rng(0).integers(0, 256, (count, SIZE, SIZE, 3), dtype=np.uint8)
+    examples = {"images": images, "labels": np.arange(count, dtype="int32")}
+    augment = build_augmentation(["flip", "crop", "jitter"], image_size=(SIZE, SIZE), channels=3, seed=seed)
+    pipeline = make_pipeline(tf.data.Dataset.from_tensor_slices(examples), batch_size=BATCH,
+                             to_xy=lambda batch: (batch["images"], batch["labels"]), augment=augment,
+                             shuffle=True, seed=seed, epochs=range(first, epochs))
+    batches = list(pipeline.as_numpy_iterator())
+    return np.concatenate([x for x, _ in batches]), np.concatenate([y for _, y in batches])
+
+
+def test_an_epoch_sees_the_same_batches_whether_the_stream_starts_there_or_earlier():
+    """What makes a resumed run exact: epoch 2 depends on (seed, 2) alone, not on epochs 0 and 1."""
+    count = 44  # not a multiple of the batch: the epoch boundaries must still hold
+    images, labels = _epoch_stream(0, count=count)
+    assert len(labels) == 3 * count
+    for epoch in range(3):  # every example once per epoch, in a new order
+        assert sorted(labels[epoch * count:(epoch + 1) * count]) == list(range(count))
+    assert list(labels[:count]) != list(labels[count:2 * count])
+    resumed_images, resumed_labels = _epoch_stream(2, count=count)
+    np.testing.assert_array_equal(resumed_labels, labels[2 * count:])
+    np.testing.assert_array_equal(resumed_images, images[2 * count:])
+    assert not np.array_equal(_epoch_stream(2, seed=6, count=count)[1], resumed_labels)

@@ -23,8 +23,87 @@ def epochs_in(run) -> list[int]:
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("resume") / "run"
-    cvkit.train(RunConfig(**TINY, epochs=3, keep_checkpoints=2, out=str(run)), verbose=0)
+    cvkit.train(RunConfig(**TINY, epochs=3, keep_checkpoints=2, augmentations=["flip", "crop"],
+                          deterministic=True, out=str(run)), verbose=0)
     return run
+
+
+def same_weights(a, b) -> bool:
+    from cvkit.models.assembly import load_model
+
+    first, second = (load_model(path).get_weights() for path in (a, b))
+    return len(first) == len(second) and all(x.tobytes() == y.tobytes() for x, y in zip(first, second))
+
+
+def test_a_resumed_run_ends_bit_identical_to_the_uninterrupted_one(finished_run, tmp_path):
+    """A run that lost its last epoch (as after a crash) redoes it with the same batches and draws."""
+    import shutil
+
+    from tensorflow.python.framework import config as tf_config
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    for lost in ("model.keras", "metrics.json", "checkpoints/epoch-003.keras"):
+        (run / lost).unlink()
+    (run / "checkpoints" / "state.json").write_text(json.dumps({"epoch": 2, "checkpoint": "epoch-002.keras"}))
+    resume(run, {}, verbose=0)
+    assert same_weights(run / "checkpoints" / "epoch-003.keras", finished_run / "checkpoints" / "epoch-003.keras")
+    assert same_weights(run / "model.keras", finished_run / "model.keras")
+    assert (run / "metrics.csv").read_text() == (finished_run / "metrics.csv").read_text()
+    assert [entry["from_epoch"] for entry in json.loads((run / "manifest.json").read_text())["resumes"]] == [2]
+    assert not tf_config.is_op_determinism_enabled()  # --deterministic is undone after the run
+
+
+def test_rerunning_a_runs_config_json_gives_bit_identical_weights(finished_run, tmp_path):
+    from cvkit.training.config import read_config_file, split_run_facts
+
+    settings, facts = split_run_facts(read_config_file(finished_run / "config.json"))
+    assert "out" not in settings and facts["class_names"] and facts["num_train"]
+    stored = RunConfig.from_dict(json.loads((finished_run / "config.json").read_text()))  # facts and all
+    assert stored == RunConfig.from_dict({**settings, "out": str(finished_run)})
+    with pytest.raises(CvkitError, match=r"class_names=.* cannot be reproduced"):
+        cvkit.train(RunConfig.from_dict({**settings, "out": str(tmp_path / "refused")}), verbose=0,
+                    facts={**facts, "class_names": facts["class_names"][::-1]})
+    assert not (tmp_path / "refused").exists()
+    rerun = tmp_path / "rerun"
+    cvkit.train(RunConfig.from_dict({**settings, "out": str(rerun)}), verbose=0, facts=facts)
+    assert same_weights(rerun / "model.keras", finished_run / "model.keras")
+
+
+def test_the_manifest_records_versions_and_the_scaled_learning_rate(finished_run):
+    import keras
+
+    from cvkit.training.engine import make_schedule
+
+    written = json.loads((finished_run / "manifest.json").read_text())
+    assert written["packages"]["keras"] == keras.__version__ and written["backend"] == "tensorflow"
+    assert written["plugins"]["cvkit-lenet"] and written["devices"] and written["deterministic"] is True
+    assert (written["global_batch_size"], written["scaled_learning_rate"]) == (16, 0.001)
+    linear = RunConfig(batch_size=64, learning_rate=0.1, lr_scale="linear", schedule="constant")
+    assert linear.scaled_learning_rate() == make_schedule(linear, steps_per_epoch=10) == 0.1 * 64 / 256
+    with pytest.raises(CvkitError, match="unknown --lr-scale 'sqrt'"):
+        RunConfig(lr_scale="sqrt").validate()
+
+
+def test_early_stopping_and_plateau_state_survive_a_resume(tmp_path):
+    import keras
+
+    from cvkit.training.engine import AtomicCheckpoint
+    from cvkit.training.reproduce import RestoreCallbackStates, callback_states
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    stopping, plateau = keras.callbacks.EarlyStopping(patience=5), keras.callbacks.ReduceLROnPlateau()
+    stopping.wait, stopping.best, stopping.best_epoch, plateau.wait, plateau.best = 2, 0.25, 3, 1, 0.5
+    checkpoint = AtomicCheckpoint(tmp_path, states=lambda: callback_states([stopping, plateau]))
+    checkpoint.set_model(model)
+    checkpoint.on_epoch_end(5, {"loss": 1.0})
+    saved = json.loads((tmp_path / "checkpoints" / "state.json").read_text())["callbacks"]
+    fresh = [keras.callbacks.EarlyStopping(patience=5), keras.callbacks.ReduceLROnPlateau()]
+    for callback in fresh + [RestoreCallbackStates(fresh, saved, tmp_path / "checkpoints")]:
+        callback.set_model(model)
+        callback.on_train_begin()
+    assert (fresh[0].wait, fresh[0].best, fresh[0].best_epoch) == (2, 0.25, 3)
+    assert (fresh[1].wait, fresh[1].best) == (1, 0.5)
 
 
 def test_only_the_last_checkpoints_are_kept(finished_run):

@@ -108,7 +108,7 @@ def info(
     render.line(f"multiply-accumulates: {summary['macs']:,} ({summary['macs'] / 1e9:.2f} G)")
 
 
-def _train(settings: dict, resume: Optional[Path] = None) -> None:
+def _train(settings: dict, resume: Optional[Path] = None, facts: Optional[dict] = None) -> None:
     from cvkit.training.config import RunConfig
 
     if resume is not None:
@@ -117,7 +117,7 @@ def _train(settings: dict, resume: Optional[Path] = None) -> None:
 
         result = resume_run(resume, settings)
     else:
-        result = cvkit.train(RunConfig.from_dict(settings))
+        result = cvkit.train(RunConfig.from_dict(settings), facts=facts)
     render.line(f"run directory: {result.run_dir}")
     for key, value in result.validation.items():
         render.line(f"validation {key}: {value:.4f}")

@@ -99,8 +99,12 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag("ema", float, "Keep a moving average of the weights with this decay (e.g. 0.999, warmed up); "
          "validate it beside them and save it as the model."),
     Flag("strategy", str, "none, or mirrored: train on every visible device (--batch-size is the global batch)."),
+    Flag("deterministic", bool, "Seeded, deterministic ops: a rerun or a resumed run gives bit-identical weights (slower).",
+         ("--deterministic/--no-deterministic",)),
+    Flag("lr_scale", str, "none, or linear: the learning rate times the global batch size / 256."),
 )
-CONFIG_FILE_HELP = "A TOML or YAML file of settings; flags override it."
+CONFIG_FILE_HELP = ("A TOML or YAML file of settings, or a run's RUN_DIR/config.json to reproduce that run "
+                    "(its out is ignored); flags override it.")
 RESUME_HELP = ("Continue the interrupted run in this directory from its last complete epoch "
                "(only --epochs may change: a larger value trains a finished run longer).")
 
@@ -117,15 +121,17 @@ def run_settings(file_settings: dict[str, Any], given: dict[str, Any]) -> dict[s
     return settings
 
 
-def train_command(run: Callable[[dict[str, Any], Path | None], None], doc: str) -> Callable[..., None]:
+def train_command(run: Callable[[dict[str, Any], Path | None, dict[str, Any]], None], doc: str) -> Callable[..., None]:
     """A typer command taking every option of ``TRAIN_FLAGS`` plus ``--config`` and ``--resume``;
-    it calls ``run(settings, resume)`` with the RunConfig keys they give."""
+    it calls ``run(settings, resume, facts)`` with the RunConfig keys they give and, when the
+    config file is a run's config.json, the facts that run recorded about its data."""
     def command(**given: Any) -> None:
         config = given.pop("config")
         resume = given.pop("resume")
-        from cvkit.training.config import read_config_file
+        from cvkit.training.config import read_config_file, split_run_facts
 
-        run(run_settings(read_config_file(config) if config else {}, given), resume)
+        file_settings, facts = split_run_facts(read_config_file(config)) if config else ({}, {})
+        run(run_settings(file_settings, given), resume, facts)
 
     parameters = [
         inspect.Parameter(flag.parameter, inspect.Parameter.KEYWORD_ONLY, default=None,

@@ -13,6 +13,10 @@ from cvkit.errors import CvkitError, close_matches_hint
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("constant", "step", "exponential", "cosine", "plateau")
 CONFIG_FILE = "config.json"
+LR_SCALES = ("none", "linear")
+REFERENCE_BATCH = 256  # --lr-scale linear: the learning rate is the one for this global batch
+# Facts a run writes beside its settings in config.json (see cvkit.training.reproduce.run_facts).
+RUN_FACTS = ("resolved_arch", "task", "class_names", "num_train", "num_validation", "input_shape")
 
 
 @dataclass(frozen=True)
@@ -61,12 +65,22 @@ class RunConfig:
     overfit_batches: int | None = None  # sanity mode: train on these few fixed batches, regularisation off
     ema: float | None = None  # decay of the weights' moving average (e.g. 0.999), saved instead of the weights
     strategy: str = "none"  # "mirrored": every visible device of the host (tf.distribute)
+    deterministic: bool = False  # seeded, deterministic TensorFlow ops: reruns give bit-identical weights
+    lr_scale: str = "none"  # "linear": learning_rate * batch_size / REFERENCE_BATCH
+
+    def scaled_learning_rate(self) -> float:
+        """The learning rate the optimizer uses: ``learning_rate``, scaled with the global batch by ``lr_scale``."""
+        scale = self.batch_size / REFERENCE_BATCH if self.lr_scale == "linear" else 1.0
+        return float(self.learning_rate) * scale
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """The config of ``data``'s keys; a run's own config.json is taken too (its RUN_FACTS ignored)."""
+        if "resolved_arch" in data:  # a run's own config.json: its facts are no settings
+            data = {k: v for k, v in data.items() if k not in RUN_FACTS}
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -116,6 +130,8 @@ class RunConfig:
         from cvkit.training.distribute import check_strategy
 
         check_strategy(self.strategy)
+        if self.lr_scale not in LR_SCALES:
+            raise CvkitError(f"unknown --lr-scale {self.lr_scale!r}; choose one of {', '.join(LR_SCALES)}")
 
     def write(self, run_dir: Path, extra: dict[str, Any] | None = None) -> None:
         from cvkit.fileio import write_text_atomic
@@ -149,6 +165,18 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CvkitError(f"config file {path} must hold a table of keys, like arch = \"resnet18\"")
     return data
+
+
+def split_run_facts(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A config file's settings and, when it is a run's own config.json, the facts it recorded.
+
+    The facts (RUN_FACTS) are checked against the data when the run is reproduced; the stored
+    ``out`` is the old run's directory and is dropped, so a rerun never writes into it.
+    """
+    if "resolved_arch" not in data:
+        return dict(data), {}
+    settings = {k: v for k, v in data.items() if k not in RUN_FACTS and k != "out"}
+    return settings, {k: data[k] for k in RUN_FACTS if k in data}
 
 
 def read_run_config(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any]]:

@@ -44,11 +44,15 @@ def shuffle_buffer_size(num_examples: int | None, one_example: int | None) -> in
 
 
 def make_pipeline(ds: Any, *, batch_size: int, to_xy: Any, augment: Any = None, shuffle: bool = False,
-                  seed: int = 0, num_examples: int | None = None) -> Any:
+                  seed: int = 0, num_examples: int | None = None, epochs: range | None = None,
+                  steps_per_epoch: int | None = None) -> Any:
     """Cache (when it fits in memory), shuffle, batch, augment on parallel threads, map to (x, y), prefetch.
 
-    ``augment(batch, batch_seed)`` gets a stateless seed per batch, drawn from ``seed`` and new
-    every epoch, so runs with the same seed see the same augmented batches in any thread order.
+    ``augment(batch, batch_seed)`` gets a stateless seed per batch, so runs with the same seed
+    see the same augmented batches in any thread order. Without ``epochs`` each pass over the
+    data set is one epoch with fresh draws. With ``epochs`` (a range of epoch indices) one data
+    set holds them all, each ``steps_per_epoch`` batches (default: one pass) shuffled and
+    augmented by (seed, epoch) alone, so a run resumed at epoch e sees what an uninterrupted one does.
     """
     import tensorflow as tf
 
@@ -58,22 +62,44 @@ def make_pipeline(ds: Any, *, batch_size: int, to_xy: Any, augment: Any = None, 
     one_example = example_bytes(ds.element_spec)
     if one_example and num_examples is not None and one_example * num_examples <= MEMORY_CACHE_BYTES:
         ds = ds.cache()
-    if shuffle:
-        buffer = shuffle_buffer_size(num_examples, one_example)
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.map(lambda b: {**b, "images": tf.cast(b["images"], tf.float32)}, **parallel)
-    if augment is not None:
+    buffer = shuffle_buffer_size(num_examples, one_example)
+    if epochs is not None and num_examples:
+        epoch_examples = steps_per_epoch * batch_size if steps_per_epoch else num_examples
+        ds = _epoch_stream(ds, epochs, batch_size, epoch_examples, seed, buffer if shuffle else None)
+    else:
+        if shuffle:
+            ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        ds = tf.data.Dataset.zip(ds, batch_seeds).map(augment, **parallel)
+        ds = tf.data.Dataset.zip(ds.batch(batch_size), batch_seeds)
+    parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    ds = ds.map(lambda b, batch_seed: ({**b, "images": tf.cast(b["images"], tf.float32)}, batch_seed), **parallel)
+    ds = ds.map(augment if augment is not None else lambda b, _: b, **parallel)
     ds = ds.map(to_xy, **parallel)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def _epoch_stream(ds: Any, epochs: range, batch_size: int, epoch_examples: int, seed: int, buffer: int | None) -> Any:
+    """(batch, batch_seed) pairs of ``epochs``, ``epoch_examples`` examples each; epoch e's order and
+    seeds depend only on (seed, e). The split repeats to fill the epoch, so a split smaller than
+    its stated size cannot shift the epoch boundaries Keras counts in steps."""
+    import tensorflow as tf
+
+    def one_epoch(epoch: Any) -> Any:
+        # Traced as a graph function: this fixes its own graph-level seed (not the process's), so the
+        # shuffle seed is epoch_key alone (TensorFlow also cannot take a tensor seed with global seed 0).
+        tf.random.set_seed(1)
+        epoch_key = tf.constant(seed, tf.int64) * 1_000_003 + epoch
+        examples = ds.shuffle(buffer, seed=epoch_key) if buffer else ds
+        batches = examples.repeat().take(epoch_examples).batch(batch_size)
+        batch_seeds = tf.data.Dataset.range(-(-epoch_examples // batch_size)).map(lambda step: tf.stack([epoch_key, step]))
+        return tf.data.Dataset.zip(batches, batch_seeds)
+
+    return tf.data.Dataset.range(epochs.start, epochs.stop, dtype=tf.int64).flat_map(one_epoch)
+
+
 def make_schedule(config: RunConfig, steps_per_epoch: int) -> Any:
     """The learning rate as a float or a Keras schedule (plateau is a callback instead)."""
-    lr = float(config.learning_rate)
+    lr = config.scaled_learning_rate()
     total = max(1, config.epochs * steps_per_epoch)
     warmup = config.warmup_epochs * steps_per_epoch
     if config.schedule == "cosine":
@@ -130,18 +156,19 @@ class RecalibrateBeforeValidation(keras.callbacks.Callback):
     statistics. A few forward passes per epoch remove the dip.
     """
 
-    def __init__(self, images: Any, batches: int):
+    def __init__(self, images: Any, batches: int, stream: bool = False):
         super().__init__()
-        self.images = images
+        self.images = images  # with ``stream``: one data set of ``batches`` batches per epoch, read on
         self.batches = batches
         self._recalibrator: Any = None
+        self._source = iter(images) if stream else None
 
     def on_test_begin(self, logs: dict | None = None) -> None:
         from cvkit.models.batchnorm import BatchNormRecalibrator
 
         if self._recalibrator is None:
             self._recalibrator = BatchNormRecalibrator(self.model)
-        self._recalibrator(self.images, self.batches)
+        self._recalibrator(self.images if self._source is None else self._source, self.batches)
 
 
 class AtomicCheckpoint(keras.callbacks.Callback):
@@ -150,10 +177,11 @@ class AtomicCheckpoint(keras.callbacks.Callback):
     A NaN loss stops the run before the bad weights are saved, so the last checkpoint stays good.
     """
 
-    def __init__(self, run_dir: Path, keep: int = 3):
+    def __init__(self, run_dir: Path, keep: int = 3, states: Any = None):
         super().__init__()
         self.dir = Path(run_dir) / CHECKPOINT_DIR
         self.keep = keep
+        self.states = states  # () -> the other callbacks' state, saved in state.json for a resume
         self.nan_epoch: int | None = None
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
@@ -171,6 +199,8 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         path = self.dir / f"epoch-{epoch + 1:03d}.keras"
         write_atomic(path, lambda tmp: self.model.save(tmp))
         state = {"epoch": epoch + 1, "checkpoint": path.name, "metrics": {k: float(v) for k, v in logs.items()}}
+        if self.states:
+            state["callbacks"] = self.states()
         write_text_atomic(self.dir / STATE_FILE, json.dumps(state, indent=2) + "\n")
         prune_checkpoints(self.dir, self.keep)  # only once state.json names a newer one
 

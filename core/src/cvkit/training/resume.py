@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ class ResumePoint:
     run_dir: Path
     epoch: int
     checkpoint: Path
+    callbacks: dict[str, dict[str, float]] = field(default_factory=dict)  # EarlyStopping's, ReduceLROnPlateau's
 
     def restore(self, model: Any) -> None:
         """The checkpoint's weights and optimizer state (its iteration count sets the schedule)."""
@@ -71,7 +72,7 @@ def resume_point(run_dir: str | Path, given: dict[str, Any]) -> tuple[RunConfig,
     checkpoint = run_dir / CHECKPOINT_DIR / str(state["checkpoint"])
     if not checkpoint.is_file():
         raise CvkitError(f"run {run_dir} has lost its checkpoint {checkpoint.name}; start a new run with --out")
-    return replace(config, epochs=epochs, out=str(run_dir)), ResumePoint(run_dir, done, checkpoint)
+    return replace(config, epochs=epochs, out=str(run_dir)), ResumePoint(run_dir, done, checkpoint, state.get("callbacks", {}))
 
 
 def _finished(run_dir: Path) -> bool:

@@ -99,7 +99,9 @@ def compile_model(model: Any, plan: RunPlan, task: TaskSpec, optimizer: Any, jit
 
 
 def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True,
-                  first_epoch: int = 0) -> tuple[Any, Any]:
+                  epochs: range | None = None, steps_per_epoch: int | None = None) -> tuple[Any, Any]:
+    """The training and validation pipelines; with ``epochs`` the training one holds those epochs,
+    each shuffled and augmented by (seed, epoch) (see :func:`cvkit.training.engine.make_pipeline`)."""
     from cvkit.training.engine import make_pipeline
 
     plan, task = prepared.plan, prepared.task
@@ -114,18 +116,13 @@ def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True,
     augmenter = None
     if augment:
         augmenter = build_augmentation(plan.augmentation_items(), image_size=(plan.image_size, plan.image_size),
-                                       channels=info.image_shape[-1], seed=epoch_seed(config.seed, first_epoch))
+                                       channels=info.image_shape[-1], seed=config.seed)
     train = make_pipeline(prepared.splits.train, batch_size=config.batch_size, to_xy=to_xy, augment=augmenter,
-                          shuffle=True, seed=epoch_seed(config.seed, first_epoch), num_examples=info.num_train)
+                          shuffle=True, seed=config.seed, num_examples=info.num_train,
+                          epochs=epochs if info.num_train else None, steps_per_epoch=steps_per_epoch)
     validation = make_pipeline(prepared.splits.validation, batch_size=config.batch_size, to_xy=to_xy,
                                num_examples=info.num_validation)
     return train, validation
-
-
-def epoch_seed(seed: int, first_epoch: int) -> int:
-    """The data seed of a run resumed at ``first_epoch``: shuffling and augmentation go on with
-    fresh draws instead of replaying epoch 1's."""
-    return seed if first_epoch == 0 else (seed * 1_000_003 + first_epoch) % (1 << 31)
 
 
 def default_run_dir(config: RunConfig) -> Path:
@@ -149,50 +146,63 @@ def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
     return clean
 
 
-def train(config: RunConfig, verbose: int | None = None) -> TrainResult:
-    """Train a model as ``config`` says and write its run directory. ``config`` is left unchanged."""
+def train(config: RunConfig, verbose: int | None = None, facts: dict[str, Any] | None = None) -> TrainResult:
+    """Train a model as ``config`` says and write its run directory. ``config`` is left unchanged.
+    ``facts`` (a run's config.json's, see ``split_run_facts``) must match what the data gives."""
     plan = preflight(config)  # fail fast, before TensorFlow loads
     if config.out:
         check_new_run_dir(Path(config.out))
     from cvkit.runtime import precision_policy
 
     with precision_policy(plan.config.mixed_precision):  # restored after the run, even on error
-        return _train_in_policy(plan, verbose)
+        return _train_in_policy(plan, verbose, facts=facts)
 
 
-def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> TrainResult:
+def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None, facts: dict | None = None) -> TrainResult:
     """Train ``plan``; ``start`` (a :class:`cvkit.training.resume.ResumePoint`) continues a run."""
     from cvkit.runtime import import_keras
 
-    keras = import_keras()
+    import_keras()
+    from cvkit.training.reproduce import op_determinism
 
+    with op_determinism(plan.config.deterministic):  # before the first op runs
+        return _train_with_ops_set(plan, verbose, start, facts or {})
+
+
+def _train_with_ops_set(plan: RunPlan, verbose: int | None, start: Any, facts: dict) -> TrainResult:
+    import keras
     from cvkit.training.distribute import distribution_scope
     from cvkit.training.engine import make_optimizer
     from cvkit.training.phases import StageFreezer, fixed_batches
+    from cvkit.training.reproduce import check_run_facts, run_facts, write_manifest
 
     config = plan.config
     first_epoch = start.epoch if start else 0
-    keras.utils.set_random_seed(epoch_seed(config.seed, first_epoch))
+    keras.utils.set_random_seed(config.seed)  # the epochs reseed themselves (EpochSeeds)
     with distribution_scope(config.strategy):  # the model, its optimizer and restored state on every device
         prepared = prepare(plan)
-        model = prepared.model
-        steps = max(1, -(-(prepared.splits.info.num_train or config.batch_size) // config.batch_size))
+        check_run_facts(facts, prepared)
+        model, known = prepared.model, prepared.splits.info.num_train
+        steps = max(1, -(-(known or config.batch_size) // config.batch_size))
         steps = min(steps, config.overfit_batches or steps)
         outputs = compile_model(model, plan, prepared.task, make_optimizer(config, steps, model), config.jit_compile)
         extra_callbacks = [StageFreezer(model, config, steps, first_epoch)] if config.freeze_stages else []
         if start:
             start.restore(model)
-    train_ds, val_ds = make_datasets(prepared, outputs, first_epoch=first_epoch)
-    if config.overfit_batches:
-        train_ds = fixed_batches(model, train_ds, config.overfit_batches)
+    train_ds, val_ds = make_datasets(prepared, outputs, epochs=range(first_epoch, config.epochs))
+    if config.overfit_batches:  # the same K batches each epoch: one pass of them per epoch
+        train_ds, known = fixed_batches(model, train_ds, config.overfit_batches), None
 
     run_dir, created = _open_run_dir(config, start)
     try:
-        _write_config(prepared, run_dir)
+        # config.json: the resolved config (image size, run directory) and facts about the data
+        replace(config, out=str(run_dir)).write(run_dir, extra=run_facts(prepared))
+        write_manifest(run_dir, config, first_epoch)
         if start:
             start.trim_metrics(run_dir / METRICS_CSV)
         with plugin_runtime_errors():  # a plugin failing inside tf.data: one line naming it
-            _fit(prepared, outputs, train_ds, val_ds, run_dir, verbose, first_epoch, extra_callbacks)
+            _fit(prepared, outputs, (train_ds, steps if known else None), val_ds, run_dir, verbose, start,
+                 extra_callbacks)
             results = _finish(prepared, outputs, run_dir)
     except NonFiniteLossError:
         raise  # keep the run directory and its last good checkpoint
@@ -230,47 +240,48 @@ def _open_run_dir(config: RunConfig, start: Any) -> tuple[Path, bool]:
     return run_dir, created
 
 
-def _write_config(prepared: Prepared, run_dir: Path) -> None:
-    """config.json: the resolved config (image size, run directory) and facts about the data."""
-    info, model = prepared.splits.info, prepared.model
-    replace(prepared.plan.config, out=str(run_dir)).write(run_dir, extra={
-        "resolved_arch": model.arch, "task": prepared.task.task, "class_names": list(info.class_names),
-        "num_train": info.num_train, "num_validation": info.num_validation,
-        "input_shape": list(model.input_shape[1:]),
-    })
+def _fit(prepared: Prepared, outputs: list[str], train: tuple[Any, int | None], val_ds: Any, run_dir: Path,
+         verbose: int | None, start: Any = None, extra_callbacks: list[Any] = ()) -> None:
+    """``model.fit`` with the run's callbacks; a NaN loss stops it with a clear error.
 
-
-def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run_dir: Path,
-         verbose: int | None, first_epoch: int = 0, extra_callbacks: list[Any] = ()) -> None:
-    """``model.fit`` with the run's callbacks; a NaN loss stops it with a clear error."""
+    ``train`` is the training stream and its steps per epoch (None: one pass per epoch).
+    """
     import keras
 
     from cvkit.training.distribute import strategy_callbacks
     from cvkit.training.ema import ema_callback
     from cvkit.training.engine import AtomicCheckpoint, RecalibrateBeforeValidation, epoch_checkpoints
+    from cvkit.training.reproduce import EpochSeeds, RestoreCallbackStates, callback_states
 
     config = prepared.plan.config
-    checkpoint = AtomicCheckpoint(run_dir, keep=config.keep_checkpoints)
+    first_epoch = start.epoch if start else 0
     plain_train_ds = make_datasets(prepared, outputs, augment=False)[0].map(lambda images, _: images)
     ema = ema_callback(config, run_dir, val_ds, plain_train_ds, first_epoch)
     callbacks = [
-        *strategy_callbacks(config.strategy),
+        EpochSeeds(config.seed), *strategy_callbacks(config.strategy),
         *([ema] if ema else []),  # before the logger: it adds the val_ema_ metrics to the epoch's logs
         keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV), append=first_epoch > 0),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
-        checkpoint, *extra_callbacks,
     ]
     if config.bn_recalibration_batches:
         batches = min(EPOCH_RECALIBRATION_BATCHES, config.bn_recalibration_batches)
-        callbacks.insert(0, RecalibrateBeforeValidation(plain_train_ds, batches))
+        plain = make_datasets(prepared, outputs, augment=False, epochs=range(first_epoch, config.epochs),
+                              steps_per_epoch=batches)[0].map(lambda images, _: images)
+        callbacks.insert(0, RecalibrateBeforeValidation(plain, batches, stream=bool(train[1])))
     if config.schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.1, patience=max(1, (config.early_stopping_patience or 10) // 2)))
     if config.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(patience=config.early_stopping_patience, restore_best_weights=True))
+    callbacks.extend(extra_callbacks)
+    stateful = list(callbacks)
+    if start:
+        callbacks.append(RestoreCallbackStates(stateful, start.callbacks, run_dir / CHECKPOINT_DIR))
+    checkpoint = AtomicCheckpoint(run_dir, keep=config.keep_checkpoints, states=lambda: callback_states(stateful))
+    callbacks.append(checkpoint)  # last: it saves the state the others leave after the epoch
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    prepared.model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=first_epoch,
-                       callbacks=callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
+    prepared.model.fit(train[0], steps_per_epoch=train[1], validation_data=val_ds, epochs=config.epochs,
+                       initial_epoch=first_epoch, callbacks=callbacks, verbose=verbose, shuffle=False)  # the pipeline shuffles
     if checkpoint.nan_epoch is not None:
         kept = epoch_checkpoints(run_dir / CHECKPOINT_DIR)
         raise NonFiniteLossError(
@@ -367,3 +378,4 @@ def trained_model_datasets(prepared: Prepared) -> tuple[Any, Any]:
 def validation_scores(model: Any, dataset: Any) -> dict[str, float]:
     """``model.evaluate`` on ``dataset`` as plain floats, by metric name."""
     return {k: float(v) for k, v in model.evaluate(dataset, verbose=0, return_dict=True).items()}
+
