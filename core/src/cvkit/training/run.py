@@ -66,8 +66,8 @@ def preflight(config: RunConfig) -> RunPlan:
     return resolve_plan(config)
 
 
-def prepare(plan: RunPlan) -> Prepared:
-    """Load the plan's data and build its model."""
+def prepare(plan: RunPlan, start_weights: bool = True) -> Prepared:
+    """Load the plan's data and build its model (with ``--weights`` loaded, unless told not to)."""
     config = plan.config
     splits = read_splits(plan)
     info = splits.info
@@ -86,7 +86,7 @@ def prepare(plan: RunPlan) -> Prepared:
         bn_momentum=config.bn_momentum,
         **{**build_options(config, plan.backbone), **config.backbone_params, **plan.backbone.training_overrides},
     )
-    if note := load_start_weights(model, config):
+    if start_weights and (note := load_start_weights(model, config)):
         print(note)
     task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names)
     return Prepared(plan, splits, task, model)
@@ -172,7 +172,7 @@ def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> T
     config = plan.config
     first_epoch = start.epoch if start else 0
     keras.utils.set_random_seed(epoch_seed(config.seed, first_epoch))
-    prepared = prepare(plan)
+    prepared = prepare(plan, start_weights=not start)  # a resumed run restores its own weights
     model = prepared.model
     steps = max(1, -(-(prepared.splits.info.num_train or config.batch_size) // config.batch_size))
     outputs = compile_model(model, plan, prepared.task, make_optimizer(config, steps, model), config.jit_compile)
