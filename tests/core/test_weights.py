@@ -101,6 +101,7 @@ def test_missing_imagenet_file_names_it_and_where_to_put_it(tmp_path, monkeypatc
         raise OSError("no network")
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no real ~/.keras/models either
     monkeypatch.setattr(keras.utils, "get_file", offline)
     weights = imagenet_weights_of("densenet121")
     with pytest.raises(CvkitError, match=f"densenet121_weights_tf_dim_ordering_tf_kernels.h5 in {tmp_path / 'models'}"):

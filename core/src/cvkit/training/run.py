@@ -20,6 +20,7 @@ from cvkit.models.head import TaskSpec
 from cvkit.contract.registry import DatasetSpec, resolve_callable
 from cvkit.training.files import CHECKPOINT_DIR, CURVES_PNG, METRICS_CSV, MODEL_FILE, RESULT_FILE
 from cvkit.training.plan import RunPlan, plan_for_model, resolve_dataset, resolve_plan, task_mismatch
+from cvkit.training.weights import check_weights_option
 
 EPOCH_RECALIBRATION_BATCHES = 8  # before each validation; the final save uses bn_recalibration_batches
 
@@ -153,6 +154,7 @@ def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
 def train(config: RunConfig, verbose: int | None = None) -> TrainResult:
     """Train a model as ``config`` says and write its run directory. ``config`` is left unchanged."""
     plan = preflight(config)  # fail fast, before TensorFlow loads
+    check_weights_option(config, plan.backbone)  # not on resume: the run keeps its own weights
     if config.out:
         check_new_run_dir(Path(config.out))
     from cvkit.runtime import precision_policy
