@@ -67,6 +67,7 @@ class RunConfig:
     strategy: str = "none"  # "mirrored": every visible device of the host (tf.distribute)
     deterministic: bool = False  # seeded, deterministic TensorFlow ops: reruns give bit-identical weights
     lr_scale: str = "none"  # "linear": learning_rate * batch_size / REFERENCE_BATCH
+    weights: str | None = None  # start from: a .keras/.weights.h5 file of another cvkit run, or "imagenet"
 
     def scaled_learning_rate(self) -> float:
         """The learning rate the optimizer uses: ``learning_rate``, scaled with the global batch by ``lr_scale``."""

@@ -21,6 +21,7 @@ from cvkit.contract.registry import DatasetSpec, resolve_callable
 from cvkit.training.finetune import OverfitCheck, overfit_check, overfit_settings
 from cvkit.training.files import CHECKPOINT_DIR, CURVES_PNG, METRICS_CSV, MODEL_FILE, RESULT_FILE
 from cvkit.training.plan import RunPlan, plan_for_model, resolve_dataset, resolve_plan, task_mismatch
+from cvkit.training.weights import check_weights_option
 
 EPOCH_RECALIBRATION_BATCHES = 8  # before each validation; the final save uses bn_recalibration_batches
 
@@ -68,8 +69,8 @@ def preflight(config: RunConfig) -> RunPlan:
     return resolve_plan(overfit_settings(config))
 
 
-def prepare(plan: RunPlan) -> Prepared:
-    """Load the plan's data and build its model."""
+def prepare(plan: RunPlan, start_weights: bool = True) -> Prepared:
+    """Load the plan's data and build its model (with ``--weights`` loaded, unless told not to)."""
     config = plan.config
     splits = read_splits(plan)
     info = splits.info
@@ -79,13 +80,17 @@ def prepare(plan: RunPlan) -> Prepared:
         raise CvkitError(f"dataset {config.dataset!r} has an empty train or validation split; add images")
 
     from cvkit.models.assembly import create_model
+    from cvkit.training.weights import build_options, load_start_weights
 
     model = create_model(
         plan.backbone.name, head=plan.head.name, num_classes=info.num_classes,
         input_shape=(plan.image_size, plan.image_size, info.image_shape[-1]),
         head_params=dict(plan.head_params), task=plan.task, class_names=list(info.class_names),
-        bn_momentum=config.bn_momentum, **{**config.backbone_params, **plan.backbone.training_overrides},
+        bn_momentum=config.bn_momentum,
+        **{**build_options(config, plan.backbone), **config.backbone_params, **plan.backbone.training_overrides},
     )
+    if start_weights and (note := load_start_weights(model, config)):
+        print(note)
     task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names)
     return Prepared(plan, splits, task, model)
 
@@ -150,6 +155,7 @@ def train(config: RunConfig, verbose: int | None = None, facts: dict[str, Any] |
     """Train a model as ``config`` says and write its run directory. ``config`` is left unchanged.
     ``facts`` (a run's config.json's, see ``split_run_facts``) must match what the data gives."""
     plan = preflight(config)  # fail fast, before TensorFlow loads
+    check_weights_option(config, plan.backbone)  # not on resume: the run keeps its own weights
     if config.out:
         check_new_run_dir(Path(config.out))
     from cvkit.runtime import precision_policy
@@ -180,7 +186,7 @@ def _train_with_ops_set(plan: RunPlan, verbose: int | None, start: Any, facts: d
     first_epoch = start.epoch if start else 0
     keras.utils.set_random_seed(config.seed)  # the epochs reseed themselves (EpochSeeds)
     with distribution_scope(config.strategy):  # the model, its optimizer and restored state on every device
-        prepared = prepare(plan)
+        prepared = prepare(plan, start_weights=not start)  # a resumed run restores its own weights
         check_run_facts(facts, prepared)
         model, known = prepared.model, prepared.splits.info.num_train
         steps = max(1, -(-(known or config.batch_size) // config.batch_size))
