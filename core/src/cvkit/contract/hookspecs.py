@@ -25,6 +25,7 @@ import pluggy
 if TYPE_CHECKING:
     import typer
 
+    from cvkit.models.pretrained import ImagenetWeights
     from cvkit.data.splits import DatasetSplits
     from cvkit.models.backbone import Features
     from cvkit.models.head import Objectives, TaskSpec
@@ -87,7 +88,8 @@ class RegisterBackbone(Protocol):
                  input_shape: tuple[int, int, int] = (224, 224, 3), paper: str = "",
                  description: str = "", default: bool = False, min_input_size: int = 32,
                  training_overrides: Mapping[str, Any] | None = None,
-                 tiny: Mapping[str, Any] | None = None) -> None: ...
+                 tiny: Mapping[str, Any] | None = None,
+                 imagenet: ImagenetWeights | None = None) -> None: ...
 
 
 class RegisterHead(Protocol):
@@ -148,7 +150,7 @@ def register_backbones(register: RegisterBackbone) -> None:
 
     Call ``register(name, *, build, family, defaults=None, input_shape=(224, 224, 3),
     paper="", description="", default=False, min_input_size=32, training_overrides=None,
-    tiny=None)``.
+    tiny=None, imagenet=None)``.
 
     ``build`` (a :class:`cvkit.BackboneBuilder` or ``"module:function"``) has the signature
     ``build(inputs, *, include_top: bool, **params) -> cvkit.Features``. ``inputs`` are
@@ -163,7 +165,9 @@ def register_backbones(register: RegisterBackbone) -> None:
     makes the family name (``"densenet"``) resolve to this variant. ``training_overrides``
     are params used only while training (GoogLeNet's auxiliary classifiers); the saved model is
     rebuilt without them. ``tiny`` are overrides that shrink the variant (depth, width) so
-    contract tests can build and train it in seconds at 32x32. Called once, when the
+    contract tests can build and train it in seconds at 32x32. ``imagenet`` (a
+    :class:`cvkit.models.pretrained.ImagenetWeights`) lets ``--weights imagenet`` load the
+    variant's keras.applications twin's weights. Called once, when the
     registries are first needed.
     ``Features.maps`` follows :func:`cvkit.required_feature_strides`: a map at every power of two
     from 4 up to the total stride.

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         RegisterDataset,
         RegisterHead,
     )
+    from cvkit.models.pretrained import ImagenetWeights
 
 TASKS = ("classification", "localization", "segmentation")
 # What an augmentation does to boxes and masks: moves them with the pixels, leaves them (colour
@@ -78,6 +79,7 @@ class BackboneSpec(Spec):
     min_input_size: int = 32
     training_overrides: Mapping[str, Any] = field(default_factory=dict)
     tiny: Mapping[str, Any] = field(default_factory=dict)
+    imagenet: ImagenetWeights | None = None  # how the variant takes its keras.applications twin's weights
 
     def load(self) -> BackboneBuilder:
         return resolve_callable(self.build)
@@ -197,12 +199,13 @@ class Registries:
             min_input_size: int = 32,
             training_overrides: Mapping[str, Any] | None = None,
             tiny: Mapping[str, Any] | None = None,
+            imagenet: ImagenetWeights | None = None,
         ) -> None:
             spec = BackboneSpec(
                 name=name, plugin=plugin, description=description, build=build, family=family,
                 defaults=_frozen(defaults), input_shape=tuple(input_shape), paper=paper,
                 default=default, min_input_size=min_input_size,
-                training_overrides=_frozen(training_overrides), tiny=_frozen(tiny),
+                training_overrides=_frozen(training_overrides), tiny=_frozen(tiny), imagenet=imagenet,
             )
             self.backbones.add(spec)
             if default:

@@ -18,16 +18,16 @@ from cvkit.errors import CvkitError
 from cvkit.models.head import TaskSpec
 from cvkit.contract.plugins import get_registries
 from cvkit.contract.registry import resolve_callable
-
-PREPROCESS_LAYER = "preprocess"
+from cvkit.models.preprocessing import preprocessing_layer
 
 
 @keras.saving.register_keras_serializable(package="cvkit")
 class CvkitModel(keras.Model):
     """A backbone with an optional task head, built from registry names.
 
-    The model takes float images with pixel values in [0, 255]; scaling to [-1, 1] happens
-    inside, so training, prediction and export share one preprocessing. ``get_config`` returns
+    The model takes float images with pixel values in [0, 255]; scaling (to [-1, 1], or as
+    ``preprocessing`` says for ImageNet weights) happens inside, so training, prediction and
+    export share one preprocessing. ``get_config`` returns
     only the constructor arguments: loading rebuilds the graph through the registries, so the
     plugins that built a model must be installed to load it.
     """
@@ -44,6 +44,7 @@ class CvkitModel(keras.Model):
         task: str | None = None,
         class_names: list[str] | None = None,
         bn_momentum: float | None = DEFAULT_BN_MOMENTUM,
+        preprocessing: str = "tf",
         **kwargs: Any,
     ):
         registries = get_registries()
@@ -58,9 +59,10 @@ class CvkitModel(keras.Model):
             raise CvkitError(f"bn_momentum must be in [0, 1), got {bn_momentum}; 0.9 suits short runs, 0.99 long ones")
 
         inputs = keras.Input(shape=input_shape, name="images")
-        x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name=PREPROCESS_LAYER)(inputs)
+        x = preprocessing_layer(preprocessing)(inputs)
         features = spec.load()(x, include_top=include_top and head is not None, **params)
         features.inputs = x
+        ends = [features.last, features.pooled, *(aux for aux, _ in features.aux.values())]
 
         head_spec = None
         if include_top and head is not None:
@@ -86,6 +88,9 @@ class CvkitModel(keras.Model):
         self.task = task if head_spec else None
         self.class_names = list(class_names or [])
         self.bn_momentum = bn_momentum
+        self.preprocessing = preprocessing
+        # the layers whose outputs end the backbone: transfer learning tells backbone from head
+        self.backbone_ends = [t._keras_history.operation.name for t in ends if t is not None]
 
     @property
     def task_spec(self) -> TaskSpec:
@@ -106,6 +111,7 @@ class CvkitModel(keras.Model):
             "task": self.task,
             "class_names": self.class_names,
             "bn_momentum": self.bn_momentum,
+            "preprocessing": self.preprocessing,
         }
 
     @classmethod
@@ -126,6 +132,7 @@ def create_model(
     task: str | None = None,
     class_names: list[str] | None = None,
     bn_momentum: float | None = DEFAULT_BN_MOMENTUM,
+    preprocessing: str = "tf",
     **overrides: Any,
 ) -> CvkitModel:
     """Build ``arch`` (a variant or family name) with ``head`` on top.
@@ -134,12 +141,14 @@ def create_model(
     not have is an error listing the valid ones. ``include_top=False`` returns the bare
     backbone, whose output is the deepest feature map; ``model.feature_maps`` maps strides to
     tensors for dense heads. ``bn_momentum`` is given to every BatchNormalization layer (None
-    keeps what the backbone chose); see :mod:`cvkit.models.batchnorm`.
+    keeps what the backbone chose); see :mod:`cvkit.models.batchnorm`. ``preprocessing`` is how
+    the model scales its [0, 255] input: ``"tf"`` to [-1, 1], or the ``"caffe"``/``"torch"``/
+    ``"none"`` mode of ImageNet weights (:mod:`cvkit.models.pretrained`).
     """
     return CvkitModel(
         arch=arch, head=head, num_classes=num_classes, input_shape=input_shape,
         include_top=include_top, backbone_params=overrides, head_params=head_params, task=task,
-        class_names=class_names, bn_momentum=bn_momentum,
+        class_names=class_names, bn_momentum=bn_momentum, preprocessing=preprocessing,
     )
 
 
