@@ -11,23 +11,20 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from cvkit.models.pretrained import ImagenetWeights, WeightsFile, application_module
-from cvkit.models.renamed_weights import load_renamed
+from cvkit.models.pretrained import TOP_LAYER, ImagenetWeights, WeightsFile, application_module
 
 APPLICATIONS = {f"efficientnet_b{i}": f"EfficientNetB{i}" for i in range(8)}
 PARTS = {"expand_conv": "expand_conv", "expand_bn": "expand_bn", "dw_conv": "dwconv", "dw_bn": "bn",
          "se_reduce": "se_reduce", "se_expand": "se_expand", "project_conv": "project_conv",
          "project_bn": "project_bn"}
-SAME_NAMES = {"normalization", "stem_conv", "stem_bn", "top_conv", "top_bn"}
+NORMALIZATION = "normalization"
 
 
-def twin_name(name: str) -> str | None:
-    """``block2_1_dw_conv`` -> ``block2a_dwconv``; the stem, top and normalisation keep theirs."""
-    if name in SAME_NAMES:
-        return name
+def twin_name(name: str) -> str:
+    """``block2_1_dw_conv`` -> ``block2a_dwconv``; other names (stem, top, head...) stay."""
     match = re.fullmatch(r"block(\d+)_(\d+)_(\w+)", name)
     if not match or match.group(3) not in PARTS:
-        return None
+        return name
     stage, repeat, part = match.groups()
     return f"block{stage}{string.ascii_lowercase[int(repeat) - 1]}_{PARTS[part]}"
 
@@ -46,7 +43,15 @@ def corrected_normalization(arrays: list[Any]) -> list[Any]:
 
 
 def convert(source: Mapping[str, list[Any]], model: Any) -> None:
-    load_renamed(source, model, twin_name, convert={"normalization": corrected_normalization})
+    from cvkit.models.transfer import load_by_name
+
+    source = dict(source)
+    if NORMALIZATION in source:
+        source[NORMALIZATION] = corrected_normalization(source[NORMALIZATION])
+    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=twin_name,
+                 source_head={TOP_LAYER})
+    if NORMALIZATION in {layer.name for layer in model.layers}:
+        model.get_layer(NORMALIZATION).finalize_state()  # its mean and variance are read once, here
 
 
 def weights_file(application: str) -> WeightsFile:

@@ -12,8 +12,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cvkit.models.pretrained import ImagenetWeights
-from cvkit.models.renamed_weights import load_renamed
+from cvkit.models.pretrained import TOP_LAYER, ImagenetWeights
 
 # The branches of every module, in the order the module builds them (cvkit_inception.blocks).
 BRANCH_ORDER = ("b1x1", "b5x5", "b3x3", "b3x3dbl", "b7x7", "b7x7dbl", "b7x7x3", "bpool")
@@ -37,12 +36,15 @@ def twin_order(names: Iterable[str], prefix: str) -> list[str]:
 
 
 def convert(source: Mapping[str, list[Any]], model: Any) -> None:
+    from cvkit.models.transfer import load_by_name
+
     units = sorted((layer.name.removesuffix("_conv") for layer in model.layers
                     if re.fullmatch(r"(stem\d+|mixed\d+_\w+)_conv", layer.name)), key=creation_key)
     pairs = {}
     for suffix, prefix in (("_conv", "conv2d"), ("_bn", "batch_normalization")):
         pairs.update(zip((unit + suffix for unit in units), twin_order(source, prefix)))
-    load_renamed(source, model, pairs.get)
+    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}",
+                 rename=lambda name: pairs.get(name, name), source_head={TOP_LAYER})
 
 
 IMAGENET = ImagenetWeights(application="InceptionV3", preprocessing="tf", convert=convert)

@@ -1,7 +1,7 @@
 """ImageNet weights of keras.applications' MobileNet and MobileNetV2 on cvkit's v1 and v2.
 
 The layouts are the same layer for layer; only the names differ, and v1's classifier is a 1x1
-conv where cvkit has a Dense layer (the same computation, see ``load_top``).
+conv where cvkit has a Dense layer (the same computation: the kernel is reshaped).
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from cvkit.models.pretrained import ImagenetWeights, WeightsFile, application_module
-from cvkit.models.renamed_weights import load_renamed
+from cvkit.models.pretrained import TOP_LAYER, ImagenetWeights, WeightsFile, application_module
 
 # The published files were trained at 224x224 with alpha 1.0 (the cvkit variants' defaults).
 TRAINING_SIZE = 224
@@ -22,34 +21,44 @@ V2_PARTS = {"expand_conv": "expand", "expand_bn": "expand_BN", "dw_conv": "depth
             "dw_bn": "depthwise_BN", "project_conv": "project", "project_bn": "project_BN"}
 
 
-def v1_twin_name(name: str) -> str | None:
-    """``block3_dw_bn`` -> ``conv_dw_3_bn``."""
+def v1_twin_name(name: str) -> str:
+    """``block3_dw_bn`` -> ``conv_dw_3_bn``; other names (the head's) stay."""
     if name in V1_STEM:
         return V1_STEM[name]
     match = re.fullmatch(r"block(\d+)_(dw|pw)_(conv|bn)", name)
     if not match:
-        return None
+        return name
     index, kind, part = match.groups()
     return f"conv_{kind}_{index}" + ("_bn" if part == "bn" else "")
 
 
-def v2_twin_name(name: str) -> str | None:
+def v2_twin_name(name: str) -> str:
     """``block0_dw_conv`` -> ``expanded_conv_depthwise``, ``block5_project_bn`` -> ``block_5_project_BN``."""
     if name in V2_STEM:
         return V2_STEM[name]
     match = re.fullmatch(r"block(\d+)_(\w+)", name)
     if not match or match.group(2) not in V2_PARTS:
-        return None
+        return name
     index, part = int(match.group(1)), V2_PARTS[match.group(2)]
     return f"expanded_conv_{part}" if index == 0 else f"block_{index}_{part}"
 
 
 def convert_v1(source: Mapping[str, list[Any]], model: Any) -> None:
-    load_renamed(source, model, v1_twin_name, twin_top="conv_preds")
+    from cvkit.models.transfer import load_by_name
+
+    source = dict(source)
+    if "conv_preds" in source:  # the 1x1 conv classifier as the Dense layer it equals
+        kernel, bias = source.pop("conv_preds")
+        source[TOP_LAYER] = [kernel.reshape(-1, kernel.shape[-1]), bias]
+    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=v1_twin_name,
+                 source_head={TOP_LAYER})
 
 
 def convert_v2(source: Mapping[str, list[Any]], model: Any) -> None:
-    load_renamed(source, model, v2_twin_name)
+    from cvkit.models.transfer import load_by_name
+
+    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=v2_twin_name,
+                 source_head={TOP_LAYER})
 
 
 def v1_weights_file() -> WeightsFile:
