@@ -49,6 +49,7 @@ from cvkit.contract.registry import (
     HeadSpec,
     resolve_callable,
 )
+from cvkit.models.pretrained import ImagenetWeights
 
 __version__ = "0.1.0"
 
@@ -145,7 +146,7 @@ __all__ = [
     "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
     "CvkitError", "CvkitModel", "DatasetInfo", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
-    "Features", "HeadSpec", "Objectives", "PluginError", "PluginInfo", "RunConfig", "TaskSpec", "TrainResult",
+    "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo", "RunConfig", "TaskSpec", "TrainResult",
     "UnknownNameError", "check_input_size", "check_params", "count_macs", "count_params",
     "create_model", "default_image_size", "evaluate", "export_savedmodel", "get_backbone", "get_block",
     "get_plugin_manager", "get_registries", "global_pool", "hookimpl", "list_augmentations",

@@ -143,23 +143,33 @@ def read_h5_weights(path: str | Path) -> dict[str, list[np.ndarray]]:
     import h5py
     import numpy as np
 
-    def text(value: Any) -> str:
-        return value.decode("utf8") if isinstance(value, bytes) else str(value)
-
     try:
         with h5py.File(path, "r") as file:
-            group = file["model_weights"] if "layer_names" not in file.attrs and "model_weights" in file else file
-            if "layer_names" not in group.attrs:
+            group = file["model_weights"] if "model_weights" in file and not _h5_names(file, "layer_names") else file
+            layers = _h5_names(group, "layer_names")
+            if not layers:
                 raise CvkitError(f"{path} is not a Keras HDF5 weight file (no layer_names); "
                                  f"use the file keras.applications publishes")
             weights = {}
-            for layer in map(text, group.attrs["layer_names"]):
-                names = [text(n) for n in group[layer].attrs.get("weight_names", [])]
+            for layer in layers:
+                names = _h5_names(group[layer], "weight_names")
                 if names:
                     weights[layer.replace("/", "_")] = [np.asarray(group[layer][n]) for n in names]
             return weights
     except OSError as exc:
         raise CvkitError(f"cannot read the weight file {path} ({exc}); delete it so it is fetched again") from None
+
+
+def _h5_names(group: Any, attribute: str) -> list[str]:
+    """A list attribute, also when Keras split a long one into ``name0``, ``name1``..."""
+    if attribute in group.attrs:
+        chunks = [group.attrs[attribute]]
+    else:
+        chunks, index = [], 0
+        while f"{attribute}{index}" in group.attrs:
+            chunks.append(group.attrs[f"{attribute}{index}"])
+            index += 1
+    return [n.decode("utf8") if isinstance(n, bytes) else str(n) for chunk in chunks for n in chunk]
 
 
 def assign(layer: Any, arrays: list[np.ndarray], source: str = "") -> None:
@@ -213,3 +223,14 @@ def imagenet_weights_of(arch: str) -> ImagenetWeights:
         raise CvkitError(f"--weights imagenet: {spec.name} has no keras.applications twin to take weights from; "
                          f"variants with ImageNet weights: {', '.join(imagenet_variants()) or 'none installed'}")
     return spec.imagenet
+
+
+def load_imagenet_weights(model: Any, path: str | Path | None = None) -> None:
+    """Set a CvkitModel's weights from its twin's file (``path``, or the one Keras keeps).
+
+    The model must be built with the twin's ``backbone_overrides`` and ``preprocessing``
+    (``--weights imagenet`` does so). The 1000-class top loads when the model has one.
+    """
+    weights = imagenet_weights_of(model.arch)
+    source = read_h5_weights(Path(path) if path else find_weights_file(weights))
+    weights.load_converter()(source, model)

@@ -1,6 +1,7 @@
 """DenseNet plugin: registers the variants."""
 
 from cvkit import RegisterBackbone, hookimpl, register_variants
+from cvkit_densenet.imagenet import imagenet_weights
 from cvkit_densenet.variants import DEFAULT, PAPER, VARIANTS
 
 
@@ -16,4 +17,5 @@ def register_backbones(register: RegisterBackbone) -> None:
         min_input_size=lambda name, p: 2 ** (len(p["blocks"]) - 1) if cifar(p) else 32,
         tiny=lambda name, p: {"blocks": [1] * len(p["blocks"]), "growth_rate": 4, "stem_filters": 8},
         describe=lambda name, p: f"DenseNet, blocks {p['blocks']}, growth rate {p['growth_rate']}",
+        imagenet=imagenet_weights,
     )
