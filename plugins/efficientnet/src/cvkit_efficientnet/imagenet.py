@@ -11,7 +11,8 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from cvkit.models.pretrained import TOP_LAYER, ImagenetWeights, WeightsFile, application_module
+from cvkit import ImagenetWeights
+from cvkit.models.pretrained import TOP_LAYER, WeightsFile, application_module
 
 APPLICATIONS = {f"efficientnet_b{i}": f"EfficientNetB{i}" for i in range(8)}
 PARTS = {"expand_conv": "expand_conv", "expand_bn": "expand_bn", "dw_conv": "dwconv", "dw_bn": "bn",
@@ -46,8 +47,8 @@ def convert(source: Mapping[str, list[Any]], model: Any) -> None:
     from cvkit.models.transfer import load_by_name
 
     source = dict(source)
-    if NORMALIZATION in source:
-        source[NORMALIZATION] = corrected_normalization(source[NORMALIZATION])
+    for name in [name for name in source if name.startswith(NORMALIZATION)]:  # Keras names it itself
+        source[NORMALIZATION] = corrected_normalization(source.pop(name))
     load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=twin_name,
                  source_head={TOP_LAYER})
     if NORMALIZATION in {layer.name for layer in model.layers}:

@@ -10,7 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from cvkit.models.pretrained import TOP_LAYER, ImagenetWeights, WeightsFile, application_module
+from cvkit import ImagenetWeights
+from cvkit.models.pretrained import TOP_LAYER, WeightsFile, application_module
 
 # The published files were trained at 224x224 with alpha 1.0 (the cvkit variants' defaults).
 TRAINING_SIZE = 224
@@ -57,6 +58,9 @@ def convert_v1(source: Mapping[str, list[Any]], model: Any) -> None:
 def convert_v2(source: Mapping[str, list[Any]], model: Any) -> None:
     from cvkit.models.transfer import load_by_name
 
+    source = dict(source)
+    if "Logits" in source:  # the classifier's name in the published file (Keras 2)
+        source[TOP_LAYER] = source.pop("Logits")
     load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=v2_twin_name,
                  source_head={TOP_LAYER})
 
