@@ -30,30 +30,31 @@ def randomise_normalization(twin, rng: np.random.Generator) -> None:
     layer.set_weights([rng.uniform(0.3, 0.6, mean.shape), rng.uniform(0.03, 0.3, variance.shape), count])
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("variant", EFFICIENTNETS)
-def test_efficientnet_twin_logits(variant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Against keras.applications' own ImageNet model: Keras loads the same file (its download
-    replaced by the file) and adds its correction of the file's variance, which cvkit must match."""
+def imagenet_efficientnet(application: str, size: int, monkeypatch: pytest.MonkeyPatch):
+    """keras.applications' EfficientNet as it is built for its ImageNet weights, variance
+    correction included, but at ``size`` and with its initial weights instead of the file's."""
     import keras
     from keras.src.applications import efficientnet
 
+    monkeypatch.setattr(efficientnet.imagenet_utils, "obtain_input_shape", lambda *args, **kwargs: (size, size, 3))
+    monkeypatch.setattr(efficientnet.file_utils, "get_file", lambda *args, **kwargs: "no-download")
+    monkeypatch.setattr(keras.Model, "load_weights", lambda *args, **kwargs: None)
+    return getattr(keras.applications, application)(weights="imagenet", classifier_activation=None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", EFFICIENTNETS)
+def test_efficientnet_twin_logits(variant: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The twin normalises its input inside, and with ImageNet weights divides once more by the
+    square root of the file's variance (which holds standard deviations): cvkit must match that."""
     size, rng = 32, np.random.default_rng(0)
     weights = imagenet_weights_of(variant)
-    build = getattr(keras.applications, weights.application)
-    random_twin = build(weights=None, input_shape=(size, size, 3), classifier_activation=None)
-    randomise_weights(random_twin)
-    randomise_normalization(random_twin, rng)
-    path = write_legacy_h5(random_twin, tmp_path / weights.file().name)
-    monkeypatch.setattr(efficientnet.file_utils, "get_file", lambda *args, **kwargs: str(path))
-    # with ImageNet weights and the top Keras insists on the training size: let it build a small one
-    monkeypatch.setattr(efficientnet.imagenet_utils, "obtain_input_shape", lambda *args, **kwargs: (size, size, 3))
-    twin = build(weights="imagenet", classifier_activation=None)
-
+    twin = imagenet_efficientnet(weights.application, size, monkeypatch)
+    randomise_weights(twin)
+    randomise_normalization(twin, rng)
     model = create_model(variant, num_classes=1000, input_shape=(size, size, 3), bn_momentum=None,
                          preprocessing=weights.preprocessing, **weights.backbone_overrides)
-    load_imagenet_weights(model, path)
+    load_imagenet_weights(model, write_legacy_h5(twin, tmp_path / weights.file().name))
     images = rng.uniform(0, 255, (2, size, size, 3)).astype("float32")
-    expected = np.asarray(twin(efficientnet.preprocess_input(images)))
-    difference = float(np.max(np.abs(logits(model, images) - expected)))
+    difference = float(np.max(np.abs(logits(model, images) - np.asarray(twin(images)))))
     assert difference <= TOLERANCE, f"{variant}: logits differ from the twin's by {difference:.3g}"
