@@ -117,5 +117,27 @@ def test_tfds_records_become_examples_on_parallel_threads_in_order(tmp_path):
 
 
 def test_dataset_that_takes_no_argument():
-    with pytest.raises(CvkitError, match="takes no argument"):
-        cvkit.train(RunConfig(dataset="digits:extra"))
+    class Plugin:
+        @cvkit.hookimpl
+        def register_datasets(self, register):
+            register("plain", load=lambda **_: None, tasks={"classification"})
+
+    cvkit.register_plugin(Plugin(), "plain-dataset")
+    try:
+        with pytest.raises(CvkitError, match="takes no argument"):
+            cvkit.train(RunConfig(dataset="plain:extra"))
+    finally:
+        cvkit.unregister_plugin("plain-dataset")
+
+
+def test_digits_keeps_the_digits_asked_for():
+    splits = load_splits(RunConfig(dataset="digits:5-9", validation_fraction=0.25), "classification", None)
+    assert splits.info.class_names == ("5", "6", "7", "8", "9")
+    labels = {int(ex["labels"]) for ex in splits.train}
+    assert labels == {0, 1, 2, 3, 4}
+    assert splits.info.num_train + splits.info.num_validation == 896  # sklearn has 182+181+179+174+180 of 5..9
+    listed = load_splits(RunConfig(dataset="digits:1,3"), "classification", None).info.class_names
+    assert listed == ("1", "3")
+    for bad in ("digits:7", "digits:3-12", "digits:a"):
+        with pytest.raises(CvkitError, match="at least two digits 0-9"):
+            load_splits(RunConfig(dataset=bad), "classification", None)

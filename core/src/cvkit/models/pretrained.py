@@ -225,6 +225,16 @@ def imagenet_weights_of(arch: str) -> ImagenetWeights:
     return spec.imagenet
 
 
+def load_twin_weights(source: Mapping[str, list[np.ndarray]], model: Any, *,
+                      rename: Callable[[str], str] | None = None, source_bn_epsilon: float | None = None) -> None:
+    """The usual converter: every twin layer by (renamed) name, the 1000-class top when it fits
+    (:func:`cvkit.models.transfer.load_by_name` says how biases and BN epsilons convert)."""
+    from cvkit.models.transfer import load_by_name
+
+    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=rename,
+                 source_head={TOP_LAYER}, source_bn_epsilon=source_bn_epsilon)
+
+
 def load_imagenet_weights(model: Any, path: str | Path | None = None) -> None:
     """Set a CvkitModel's weights from its twin's file (``path``, or the one Keras keeps).
 

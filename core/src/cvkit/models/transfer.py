@@ -110,7 +110,8 @@ def _keras3_keys(model: Any) -> dict[str, str]:
     counts: dict[str, int] = {}
     keys = {}
     for layer in model.layers:
-        base = re.sub(r"(?<!^)(?=[A-Z])", "_", type(layer).__name__).lower()
+        base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", type(layer).__name__)  # Keras' snake case: Conv2D -> conv2d
+        base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
         counts[base] = counts.get(base, -1) + 1
         keys[layer.name] = base if counts[base] == 0 else f"{base}_{counts[base]}"
     return keys

@@ -77,13 +77,17 @@ def prepare(plan: RunPlan) -> Prepared:
         raise CvkitError(f"dataset {config.dataset!r} has an empty train or validation split; add images")
 
     from cvkit.models.assembly import create_model
+    from cvkit.training.weights import build_options, load_start_weights
 
     model = create_model(
         plan.backbone.name, head=plan.head.name, num_classes=info.num_classes,
         input_shape=(plan.image_size, plan.image_size, info.image_shape[-1]),
         head_params=dict(plan.head_params), task=plan.task, class_names=list(info.class_names),
-        bn_momentum=config.bn_momentum, **{**config.backbone_params, **plan.backbone.training_overrides},
+        bn_momentum=config.bn_momentum,
+        **{**build_options(config, plan.backbone), **config.backbone_params, **plan.backbone.training_overrides},
     )
+    if note := load_start_weights(model, config):
+        print(note)
     task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names)
     return Prepared(plan, splits, task, model)
 

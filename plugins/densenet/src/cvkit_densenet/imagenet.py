@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cvkit import ImagenetWeights
+from cvkit.models.pretrained import load_twin_weights
 
 TWINS = {"densenet121": "DenseNet121", "densenet169": "DenseNet169", "densenet201": "DenseNet201"}
 TWIN_NAMES = {"stem_conv": "conv1_conv", "stem_bn": "conv1_bn", "final_bn": "bn"}
@@ -21,11 +22,7 @@ def twin_name(name: str) -> str:
 
 
 def convert(source: Mapping[str, list[Any]], model: Any) -> None:
-    from cvkit.models.pretrained import TOP_LAYER
-    from cvkit.models.transfer import load_by_name
-
-    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=twin_name,
-                 source_head={TOP_LAYER})
+    load_twin_weights(source, model, rename=twin_name)
 
 
 def imagenet_weights(name: str, params: Mapping[str, Any]) -> ImagenetWeights | None:

@@ -12,17 +12,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from cvkit import ImagenetWeights
+from cvkit.models.pretrained import load_twin_weights
 
 KERAS_BN_EPSILON = 1.001e-5
 TWINS = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
 
 
 def convert(source: Mapping[str, list[Any]], model: Any) -> None:
-    from cvkit.models.pretrained import TOP_LAYER
-    from cvkit.models.transfer import load_by_name
-
-    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", source_head={TOP_LAYER},
-                 source_bn_epsilon=KERAS_BN_EPSILON)
+    load_twin_weights(source, model, source_bn_epsilon=KERAS_BN_EPSILON)
 
 
 def imagenet_weights(name: str, params: Mapping[str, Any]) -> ImagenetWeights | None:
