@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cvkit import ImagenetWeights
-from cvkit.models.pretrained import TOP_LAYER, WeightsFile, application_module
+from cvkit.models.pretrained import WeightsFile, application_module, load_twin_weights
 
 APPLICATIONS = {f"efficientnet_b{i}": f"EfficientNetB{i}" for i in range(8)}
 PARTS = {"expand_conv": "expand_conv", "expand_bn": "expand_bn", "dw_conv": "dwconv", "dw_bn": "bn",
@@ -44,13 +44,10 @@ def corrected_normalization(arrays: list[Any]) -> list[Any]:
 
 
 def convert(source: Mapping[str, list[Any]], model: Any) -> None:
-    from cvkit.models.transfer import load_by_name
-
     source = dict(source)
     for name in [name for name in source if name.startswith(NORMALIZATION)]:  # Keras names it itself
         source[NORMALIZATION] = corrected_normalization(source.pop(name))
-    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=twin_name,
-                 source_head={TOP_LAYER})
+    load_twin_weights(source, model, rename=twin_name)
     if NORMALIZATION in {layer.name for layer in model.layers}:
         model.get_layer(NORMALIZATION).finalize_state()  # its mean and variance are read once, here
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cvkit import ImagenetWeights
-from cvkit.models.pretrained import TOP_LAYER
+from cvkit.models.pretrained import load_twin_weights
 
 # The branches of every module, in the order the module builds them (cvkit_inception.blocks).
 BRANCH_ORDER = ("b1x1", "b5x5", "b3x3", "b3x3dbl", "b7x7", "b7x7dbl", "b7x7x3", "bpool")
@@ -46,15 +46,12 @@ def is_batchnorm(arrays: list[Any]) -> bool:  # no scale: beta, moving mean, mov
 
 
 def convert(source: Mapping[str, list[Any]], model: Any) -> None:
-    from cvkit.models.transfer import load_by_name
-
     units = sorted((layer.name.removesuffix("_conv") for layer in model.layers
                     if re.fullmatch(r"(stem\d+|mixed\d+_\w+)_conv", layer.name)), key=creation_key)
     pairs = {}
     for suffix, is_kind in (("_conv", is_conv), ("_bn", is_batchnorm)):
         pairs.update(zip((unit + suffix for unit in units), creation_order(source, is_kind)))
-    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}",
-                 rename=lambda name: pairs.get(name, name), source_head={TOP_LAYER})
+    load_twin_weights(source, model, rename=lambda name: pairs.get(name, name))
 
 
 IMAGENET = ImagenetWeights(application="InceptionV3", preprocessing="tf", convert=convert)

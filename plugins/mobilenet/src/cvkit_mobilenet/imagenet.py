@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cvkit import ImagenetWeights
-from cvkit.models.pretrained import TOP_LAYER, WeightsFile, application_module
+from cvkit.models.pretrained import TOP_LAYER, WeightsFile, application_module, load_twin_weights
 
 # The published files were trained at 224x224 with alpha 1.0 (the cvkit variants' defaults).
 TRAINING_SIZE = 224
@@ -45,24 +45,18 @@ def v2_twin_name(name: str) -> str:
 
 
 def convert_v1(source: Mapping[str, list[Any]], model: Any) -> None:
-    from cvkit.models.transfer import load_by_name
-
     source = dict(source)
     if "conv_preds" in source:  # the 1x1 conv classifier as the Dense layer it equals
         kernel, bias = source.pop("conv_preds")
         source[TOP_LAYER] = [kernel.reshape(-1, kernel.shape[-1]), bias]
-    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=v1_twin_name,
-                 source_head={TOP_LAYER})
+    load_twin_weights(source, model, rename=v1_twin_name)
 
 
 def convert_v2(source: Mapping[str, list[Any]], model: Any) -> None:
-    from cvkit.models.transfer import load_by_name
-
     source = dict(source)
     if "Logits" in source:  # the classifier's name in the published file (Keras 2)
         source[TOP_LAYER] = source.pop("Logits")
-    load_by_name(model, source, what=f"the ImageNet weights file of {model.arch}", rename=v2_twin_name,
-                 source_head={TOP_LAYER})
+    load_twin_weights(source, model, rename=v2_twin_name)
 
 
 def v1_weights_file() -> WeightsFile:
