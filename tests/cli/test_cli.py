@@ -183,6 +183,7 @@ EVERY_TRAIN_OPTION = {  # RunConfig field -> (command-line arguments, the value 
     "label_smoothing": (["--label-smoothing", "0.1"], 0.1),
     "keep_checkpoints": (["--keep-checkpoints", "5"], 5),
     "out": (["-o", "/runs/x"], "/runs/x"),
+    "weights": (["--weights", "imagenet"], "imagenet"),
 }
 
 

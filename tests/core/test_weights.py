@@ -101,6 +101,7 @@ def test_missing_imagenet_file_names_it_and_where_to_put_it(tmp_path, monkeypatc
         raise OSError("no network")
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no real ~/.keras/models either
     monkeypatch.setattr(keras.utils, "get_file", offline)
     weights = imagenet_weights_of("densenet121")
     with pytest.raises(CvkitError, match=f"densenet121_weights_tf_dim_ordering_tf_kernels.h5 in {tmp_path / 'models'}"):
@@ -110,22 +111,24 @@ def test_missing_imagenet_file_names_it_and_where_to_put_it(tmp_path, monkeypatc
     assert find_weights_file(weights) == tmp_path / "models" / "densenet121_weights_tf_dim_ordering_tf_kernels.h5"
 
 
-@pytest.mark.parametrize("mode", ["caffe", "torch"])
-def test_imagenet_preprocessing_survives_save_load_and_export(tmp_path, mode):
+def test_imagenet_preprocessing_matches_keras_and_survives_save_load_and_export(tmp_path):
     import keras
 
-    model = cvkit.create_model("resnet18", num_classes=3, input_shape=(32, 32, 3), preprocessing=mode, **TINY_RESNET)
     images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
-    scaled = np.asarray(model.get_layer("preprocess")(images))
-    twin_module = keras.applications.resnet if mode == "caffe" else keras.applications.densenet
-    np.testing.assert_allclose(scaled, twin_module.preprocess_input(images.copy()), atol=1e-4)
+    models = {}
+    for mode, twin_module in (("caffe", keras.applications.resnet), ("torch", keras.applications.densenet)):
+        models[mode] = cvkit.create_model("resnet18", num_classes=3, input_shape=(32, 32, 3), preprocessing=mode,
+                                          **TINY_RESNET)
+        np.testing.assert_allclose(models[mode].get_layer("preprocess")(images),
+                                   twin_module.preprocess_input(images.copy()), atol=1e-4)
+    model = models["caffe"]
     model.save(tmp_path / "m.keras")
     loaded = cvkit.load_model(tmp_path / "m.keras")
-    assert loaded.preprocessing == mode
+    assert loaded.preprocessing == "caffe"
     np.testing.assert_allclose(loaded.predict(images, verbose=0)["probabilities"],
                                model.predict(images, verbose=0)["probabilities"], atol=1e-6)
     served = cvkit.export_savedmodel(loaded, tmp_path / "saved")
     endpoint = keras.layers.TFSMLayer(str(served), call_endpoint="serving_default")
-    np.testing.assert_allclose(endpoint(images.astype("uint8"))["probabilities"],
-                               model.predict(images.astype("uint8").astype("float32"), verbose=0)["probabilities"],
-                               atol=1e-5)
+    pixels = images.astype("uint8")
+    np.testing.assert_allclose(endpoint(pixels)["probabilities"],
+                               model.predict(pixels.astype("float32"), verbose=0)["probabilities"], atol=1e-5)

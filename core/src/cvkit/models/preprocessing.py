@@ -21,7 +21,11 @@ TORCH_STD = (0.229, 0.224, 0.225)
 
 @keras.saving.register_keras_serializable(package="cvkit")
 class ImagenetPreprocessing(keras.layers.Layer):
-    """keras.applications' ``preprocess_input`` for the ``"caffe"``, ``"torch"`` and ``"none"`` modes."""
+    """keras.applications' ``preprocess_input`` for the ``"caffe"``, ``"torch"`` and ``"none"`` modes.
+
+    A one-channel (grayscale) image stands for R = G = B: the per-channel means broadcast it to
+    three channels, so ImageNet weights take grayscale data sets too.
+    """
 
     def __init__(self, mode: str, **kwargs: Any):
         super().__init__(**kwargs)
@@ -40,7 +44,8 @@ class ImagenetPreprocessing(keras.layers.Layer):
         return images
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        return input_shape
+        channels = input_shape[-1] if self.mode == "none" else 3  # grayscale becomes R = G = B
+        return (*input_shape[:-1], channels)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "mode": self.mode}

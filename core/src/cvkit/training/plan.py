@@ -18,7 +18,6 @@ from cvkit.data.augment import parse_augmentation
 from cvkit.errors import CvkitError
 from cvkit.models.backbone import check_input_size, default_image_size
 from cvkit.training.config import RunConfig
-from cvkit.training.weights import check_weights_option
 
 Params = Mapping[str, Any]
 
@@ -93,7 +92,6 @@ def resolve_plan(config: RunConfig) -> RunPlan:
     backbone = registries.backbones.get(config.arch)
     head = registries.heads.get(config.head)
     augmentations = parse_augmentations(config.augmentations)
-    check_weights_option(config, backbone)
     return _plan(config, backbone, head, augmentations=augmentations, task=None)
 
 

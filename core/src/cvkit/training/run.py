@@ -20,6 +20,7 @@ from cvkit.models.head import TaskSpec
 from cvkit.contract.registry import DatasetSpec, resolve_callable
 from cvkit.training.files import CHECKPOINT_DIR, CURVES_PNG, METRICS_CSV, MODEL_FILE, RESULT_FILE
 from cvkit.training.plan import RunPlan, plan_for_model, resolve_dataset, resolve_plan, task_mismatch
+from cvkit.training.weights import check_weights_option
 
 EPOCH_RECALIBRATION_BATCHES = 8  # before each validation; the final save uses bn_recalibration_batches
 
@@ -66,8 +67,8 @@ def preflight(config: RunConfig) -> RunPlan:
     return resolve_plan(config)
 
 
-def prepare(plan: RunPlan) -> Prepared:
-    """Load the plan's data and build its model."""
+def prepare(plan: RunPlan, start_weights: bool = True) -> Prepared:
+    """Load the plan's data and build its model (with ``--weights`` loaded, unless told not to)."""
     config = plan.config
     splits = read_splits(plan)
     info = splits.info
@@ -86,7 +87,7 @@ def prepare(plan: RunPlan) -> Prepared:
         bn_momentum=config.bn_momentum,
         **{**build_options(config, plan.backbone), **config.backbone_params, **plan.backbone.training_overrides},
     )
-    if note := load_start_weights(model, config):
+    if start_weights and (note := load_start_weights(model, config)):
         print(note)
     task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names)
     return Prepared(plan, splits, task, model)
@@ -153,6 +154,7 @@ def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
 def train(config: RunConfig, verbose: int | None = None) -> TrainResult:
     """Train a model as ``config`` says and write its run directory. ``config`` is left unchanged."""
     plan = preflight(config)  # fail fast, before TensorFlow loads
+    check_weights_option(config, plan.backbone)  # not on resume: the run keeps its own weights
     if config.out:
         check_new_run_dir(Path(config.out))
     from cvkit.runtime import precision_policy
@@ -172,7 +174,7 @@ def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> T
     config = plan.config
     first_epoch = start.epoch if start else 0
     keras.utils.set_random_seed(epoch_seed(config.seed, first_epoch))
-    prepared = prepare(plan)
+    prepared = prepare(plan, start_weights=not start)  # a resumed run restores its own weights
     model = prepared.model
     steps = max(1, -(-(prepared.splits.info.num_train or config.batch_size) // config.batch_size))
     outputs = compile_model(model, plan, prepared.task, make_optimizer(config, steps, model), config.jit_compile)
