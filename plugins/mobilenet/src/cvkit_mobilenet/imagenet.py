@@ -54,7 +54,7 @@ def convert_v1(source: Mapping[str, list[Any]], model: Any) -> None:
 
 def convert_v2(source: Mapping[str, list[Any]], model: Any) -> None:
     source = dict(source)
-    if "Logits" in source:  # the classifier's name in the published file (Keras 2)
+    if "Logits" in source:  # what older Keras versions named the classifier
         source[TOP_LAYER] = source.pop("Logits")
     load_twin_weights(source, model, rename=v2_twin_name)
 
