@@ -44,3 +44,29 @@ def test_mbconv_has_se_and_rising_drop_connect():
 def test_bad_parameters_are_refused(overrides, message):
     with pytest.raises(cvkit.CvkitError, match=message):
         cvkit.create_model("efficientnet_b0", input_shape=(32, 32, 3), **overrides)
+
+
+def test_input_normalization_survives_save_and_load(tmp_path):
+    """The ImageNet layout's input layers: pixels / 255, then the stored per-channel mean and
+    variance, which the saved model keeps (Normalization reads them once, when they load)."""
+    import numpy as np
+
+    from cvkit.models.assembly import load_model
+    from cvkit.testing import create_tiny_model
+
+    model = create_tiny_model("efficientnet_b0", preprocessing="none", input_normalization=True)
+    layer = model.get_layer("normalization")
+    layer.set_weights([np.array([0.4, 0.5, 0.6]), np.array([0.01, 0.04, 0.09]), np.asarray(layer.weights[2])])
+    layer.finalize_state()
+    pixels = np.full((1, 32, 32, 3), 255.0, dtype="float32")
+    normalised = keras_output(model, "normalization", pixels)
+    assert np.allclose(normalised[0, 0, 0], [(1 - 0.4) / 0.1, (1 - 0.5) / 0.2, (1 - 0.6) / 0.3], atol=1e-3)
+    model.save(tmp_path / "model.keras")
+    assert np.allclose(keras_output(load_model(tmp_path / "model.keras"), "normalization", pixels), normalised)
+
+
+def keras_output(model, layer_name, images):
+    import keras
+    import numpy as np
+
+    return np.asarray(keras.Model(model.input, model.get_layer(layer_name).output)(images))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import keras
+
 from cvkit import CvkitError, Features
 from cvkit.layers import MBConvStage, conv_bn_act, global_pool, make_divisible, mbconv_stages
 
@@ -39,12 +41,15 @@ def build_efficientnet(
     dropout: float,
     drop_connect_rate: float,
     bn_epsilon: float,
+    input_normalization: bool,
 ) -> Features:
     """EfficientNet: a 3x3/2 stem, seven MBConv stages, a 1x1 conv to 1280 x width, GAP, dropout.
 
     Compound scaling: every width is ``make_divisible(c * width_coefficient, depth_divisor)``
     and every stage repeats ``ceil(n * depth_coefficient)`` times; the resolution is the input
     size. Drop-connect rises linearly from 0 at the first block to ``drop_connect_rate`` at the last.
+    ``input_normalization`` puts keras.applications' input layers first: pixels / 255, then a
+    per-channel ``Normalization`` whose mean and variance are weights (the ImageNet file sets them).
     """
     if width_coefficient <= 0 or depth_coefficient <= 0 or depth_divisor < 1:
         raise CvkitError(
@@ -62,6 +67,9 @@ def build_efficientnet(
     scaled = [stage._replace(filters=width(stage.filters), repeats=int(math.ceil(depth_coefficient * stage.repeats)))
               for stage in _stages(blocks)]
     unit = {"activation": activation, "bn_epsilon": bn_epsilon}
+    if input_normalization:
+        inputs = keras.layers.Rescaling(1.0 / 255.0, name="rescaling")(inputs)
+        inputs = keras.layers.Normalization(axis=-1, name="normalization")(inputs)
     x = conv_bn_act(inputs, name="stem", filters=width(stem_filters), kernel_size=3, strides=2, **unit)
     x, maps, stride = mbconv_stages(x, scaled, block_name="block{stage}_{repeat}", se_ratio=se_ratio,
                                     drop_connect_rate=drop_connect_rate, **unit)

@@ -20,6 +20,9 @@ BASE = {
     "dropout": 0.2,  # before the classifier
     "drop_connect_rate": 0.2,  # reached by the last block, rising linearly from 0
     "bn_epsilon": 1e-3,  # BN momentum is set for the whole model (cvkit.models.batchnorm)
+    # keras.applications' pixels / 255 and per-channel normalisation inside the model (with
+    # --weights imagenet, whose file holds the mean and variance); off: cvkit's [-1, 1] input
+    "input_normalization": False,
 }
 
 # name -> (width, depth, default input size, dropout)
