@@ -51,6 +51,7 @@ def test_info_json_reports_params_and_macs():
     (["train", "--lr", "0"], ["learning rate must be a positive"]),
     (["train", "--set", "cardinality=4"], ["has no parameter 'cardinality'", "growth_rate"]),
     (["train", "--image-size", "8"], ["needs inputs of at least 32x32"]),
+    (["train", "--arch", "resnet18", "--memory-efficient"], ["'resnet18' has no memory-efficient mode", "densenet121"]),
     (["info", "resnet9000"], ["unknown arch 'resnet9000'"]),
     (["list", "gizmos"], ["cannot list 'gizmos'"]),
     (["train", "--strategy", "mirorred"], ["unknown strategy 'mirorred'", "did you mean 'mirrored'", "none, mirrored"]),
@@ -186,6 +187,7 @@ EVERY_TRAIN_OPTION = {  # RunConfig field -> (command-line arguments, the value 
     "keep_checkpoints": (["--keep-checkpoints", "5"], 5),
     "out": (["-o", "/runs/x"], "/runs/x"),
     "weights": (["--weights", "imagenet"], "imagenet"),
+    "memory_efficient": (["--memory-efficient"], True),
 }
 
 

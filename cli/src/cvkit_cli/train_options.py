@@ -104,6 +104,8 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag("lr_scale", str, "none, or linear: the learning rate times the global batch size / 256."),
     Flag("weights", str, "Start from weights: a .keras or .weights.h5 file of another cvkit run, or imagenet "
          "(the keras.applications twin's; cvkit list archs)."),
+    Flag("memory_efficient", bool, "Recompute concatenations and BatchNorm in the backward pass: "
+         "less memory, slower steps (DenseNet)."),
 )
 CONFIG_FILE_HELP = ("A TOML or YAML file of settings, or a run's RUN_DIR/config.json to reproduce that run "
                     "(its out is ignored); flags override it.")

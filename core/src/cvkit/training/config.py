@@ -68,6 +68,7 @@ class RunConfig:
     deterministic: bool = False  # seeded, deterministic TensorFlow ops: reruns give bit-identical weights
     lr_scale: str = "none"  # "linear": learning_rate * batch_size / REFERENCE_BATCH
     weights: str | None = None  # start from: a .keras/.weights.h5 file of another cvkit run, or "imagenet"
+    memory_efficient: bool = False  # recompute cheap wide tensors in the backward pass (archs that declare it)
 
     def scaled_learning_rate(self) -> float:
         """The learning rate the optimizer uses: ``learning_rate``, scaled with the global batch by ``lr_scale``."""

@@ -87,7 +87,8 @@ def prepare(plan: RunPlan, start_weights: bool = True) -> Prepared:
         input_shape=(plan.image_size, plan.image_size, info.image_shape[-1]),
         head_params=dict(plan.head_params), task=plan.task, class_names=list(info.class_names),
         bn_momentum=config.bn_momentum,
-        **{**build_options(config, plan.backbone), **config.backbone_params, **plan.backbone.training_overrides},
+        **{**build_options(config, plan.backbone), **config.backbone_params, **plan.backbone.training_overrides,
+           **({"memory_efficient": True} if config.memory_efficient else {})},
     )
     if start_weights and (note := load_start_weights(model, config)):
         print(note)
