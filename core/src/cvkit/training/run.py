@@ -15,6 +15,7 @@ from cvkit.data.augment import build_augmentation
 from cvkit.models.batchnorm import DEFAULT_RECALIBRATION_BATCHES, recalibrate_batch_norm
 from cvkit.training.config import CONFIG_FILE, RunConfig, read_run_config
 from cvkit.data.splits import DatasetSplits
+from cvkit.data.statistics import DatasetStatistics
 from cvkit.errors import CvkitError, NonFiniteLossError
 from cvkit.models.head import TaskSpec
 from cvkit.contract.registry import DatasetSpec, resolve_callable
@@ -40,6 +41,7 @@ class Prepared:
     splits: DatasetSplits
     task: TaskSpec
     model: Any
+    statistics: DatasetStatistics | None = None  # what augmentation builders may ask of the training data
 
 
 def load_splits(config: RunConfig, task: str, image_size: int | None) -> DatasetSplits:
@@ -66,8 +68,8 @@ def preflight(config: RunConfig) -> RunPlan:
     return resolve_plan(config)
 
 
-def prepare(plan: RunPlan) -> Prepared:
-    """Load the plan's data and build its model."""
+def prepare(plan: RunPlan, run_dir: Path | None = None) -> Prepared:
+    """Load the plan's data and build its model (``run_dir``: a resumed run's stored statistics)."""
     config = plan.config
     splits = read_splits(plan)
     info = splits.info
@@ -75,6 +77,10 @@ def prepare(plan: RunPlan) -> Prepared:
         raise task_mismatch(plan.head, info.tasks, config.dataset)
     if info.num_train == 0 or info.num_validation == 0:
         raise CvkitError(f"dataset {config.dataset!r} has an empty train or validation split; add images")
+    statistics = DatasetStatistics(num_classes=info.num_classes, task=plan.task, channels=info.image_shape[-1],
+                                   train=splits.train, stored=run_dir, seed=config.seed)
+    build_augmentation(plan.augmentation_items(), image_size=(plan.image_size, plan.image_size),
+                       channels=info.image_shape[-1], seed=config.seed, statistics=statistics)
 
     from cvkit.models.assembly import create_model
 
@@ -84,8 +90,9 @@ def prepare(plan: RunPlan) -> Prepared:
         head_params=dict(plan.head_params), task=plan.task, class_names=list(info.class_names),
         bn_momentum=config.bn_momentum, **{**config.backbone_params, **plan.backbone.training_overrides},
     )
-    task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names)
-    return Prepared(plan, splits, task, model)
+    task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names,
+                    soft_labels=plan.mixes_labels())
+    return Prepared(plan, splits, task, model, statistics)
 
 
 def compile_model(model: Any, plan: RunPlan, task: TaskSpec, optimizer: Any, jit_compile: bool = False) -> list[str]:
@@ -112,7 +119,8 @@ def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True,
     augmenter = None
     if augment:
         augmenter = build_augmentation(plan.augmentation_items(), image_size=(plan.image_size, plan.image_size),
-                                       channels=info.image_shape[-1], seed=epoch_seed(config.seed, first_epoch))
+                                       channels=info.image_shape[-1], seed=epoch_seed(config.seed, first_epoch),
+                                       statistics=prepared.statistics)
     train = make_pipeline(prepared.splits.train, batch_size=config.batch_size, to_xy=to_xy, augment=augmenter,
                           shuffle=True, seed=epoch_seed(config.seed, first_epoch), num_examples=info.num_train)
     validation = make_pipeline(prepared.splits.validation, batch_size=config.batch_size, to_xy=to_xy,
@@ -168,7 +176,7 @@ def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None) -> T
     config = plan.config
     first_epoch = start.epoch if start else 0
     keras.utils.set_random_seed(epoch_seed(config.seed, first_epoch))
-    prepared = prepare(plan)
+    prepared = prepare(plan, start.run_dir if start else None)
     model = prepared.model
     steps = max(1, -(-(prepared.splits.info.num_train or config.batch_size) // config.batch_size))
     outputs = compile_model(model, plan, prepared.task, make_optimizer(config, steps, model), config.jit_compile)
@@ -228,6 +236,8 @@ def _write_config(prepared: Prepared, run_dir: Path) -> None:
         "num_train": info.num_train, "num_validation": info.num_validation,
         "input_shape": list(model.input_shape[1:]),
     })
+    if prepared.statistics is not None:
+        prepared.statistics.write(run_dir)
 
 
 def _fit(prepared: Prepared, outputs: list[str], train_ds: Any, val_ds: Any, run_dir: Path,

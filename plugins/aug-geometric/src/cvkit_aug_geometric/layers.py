@@ -135,5 +135,7 @@ def shear(*, image_size: tuple[int, int], channels: int, seed: int | None, facto
 def stretch(*, image_size: tuple[int, int], channels: int, seed: int | None, factor: float = 0.2) -> Augmentation:
     """Aspect change: the height is zoomed by up to ``factor`` while the width stays."""
     _fraction("stretch factor", factor, 0.0, 0.9)
-    return keras.layers.RandomZoom((-factor, factor), width_factor=(0.0, 0.0), fill_mode="reflect",
+    # constant fill: reflecting into the border of a squashed image would mirror objects there,
+    # a copy the mask shows and the box cannot
+    return keras.layers.RandomZoom((-factor, factor), width_factor=(0.0, 0.0), fill_mode="constant",
                                    seed=seed, bounding_box_format=BOX_FORMAT, name="aug_stretch")
