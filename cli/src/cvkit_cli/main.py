@@ -185,6 +185,29 @@ def _evaluate_tta(run_dir: Path, tta: str, other_data: Optional[str], as_json: b
 
 app.command("average")(average)
 
+@app.command("augment")
+def augment(
+    action: Annotated[str, typer.Argument(help="preview: write a grid of original and augmented samples.")],
+    aug: Annotated[str, typer.Option("--aug", help="Comma-separated augmentations, e.g. flip,rotate,pca.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The PNG to write.")],
+    dataset: Annotated[str, typer.Option("--dataset")] = "shapes",
+    head: Annotated[str, typer.Option("--head", help="The head decides the task: classification, localization (boxes) or fcn8s (masks).")] = "classification",
+    samples: Annotated[int, typer.Option("--samples", help="Rows: training samples shown.")] = 6,
+    image_size: Annotated[int, typer.Option("--image-size")] = 64,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir")] = None,
+) -> None:
+    """Look at what augmentations do: `cvkit augment preview` writes a grid of training samples,
+    originals next to augmented ones, with boxes drawn and masks overlaid."""
+    if action != "preview":
+        raise CvkitError(f"unknown augment action {action!r}; use cvkit augment preview --aug ... --out grid.png")
+    from cvkit.insight.preview import preview_grid
+    from cvkit_cli.train_options import split_augmentations
+
+    written = preview_grid(split_augmentations(aug), dataset=dataset, head=head, out=out, samples=samples,
+                           image_size=image_size, seed=seed, data_dir=data_dir)
+    render.line(f"wrote {written}")
+
 
 @app.command()
 def recalibrate(

@@ -38,7 +38,7 @@ def _mixed(batch: dict, num_classes: int, own_weight: Any, images: Any) -> dict:
 
     labels = batch.get(LABELS)
     if labels is None:  # the first mixing augmentation: one-hot labels to mix
-        labels = tf.one_hot(batch["labels"], num_classes, dtype=tf.float32)
+        labels = tf.one_hot(tf.cast(batch["labels"], tf.int32), num_classes, dtype=tf.float32)
     weight = own_weight[:, None]
     return {**batch, "images": images, LABELS: weight * labels + (1.0 - weight) * labels[::-1]}
 
