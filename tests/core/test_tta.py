@@ -29,8 +29,21 @@ def _mirror_back(outputs: dict) -> dict:
     return back
 
 
-@pytest.mark.parametrize(("head", "views"), [("fcn8s", ("flip",)), ("fcn8s", ("flip", "crop")),
-                                             ("localization", ("flip", "crop"))])
+def test_tta_of_a_pixelwise_segmenter_is_its_own_prediction():
+    """A per-pixel model commutes with flipping, so un-flipped views agree with the plain one."""
+    import keras
+
+    from cvkit.serve.tta import test_time_augmented
+
+    inputs = keras.Input((32, 32, 3))
+    masks = keras.layers.Conv2D(4, 1, activation="softmax", kernel_initializer="random_normal")(inputs / 64.0)
+    model = keras.Model(inputs, {"masks": masks})
+    images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
+    plain = np.asarray(model(images)["masks"])
+    np.testing.assert_allclose(np.asarray(test_time_augmented(model, ("flip",))(images)["masks"]), plain, atol=1e-5)
+
+
+@pytest.mark.parametrize(("head", "views"), [("fcn8s", ("flip", "crop")), ("localization", ("flip", "crop"))])
 def test_tta_undoes_the_flip_and_the_crops(head, views):
     from cvkit.serve.tta import test_time_augmented
 
