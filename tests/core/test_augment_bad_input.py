@@ -14,6 +14,7 @@ from cvkit.training.plan import resolve_plan
     ("fcn8s", ["cutmix"], "it supports classification"),
     ("classification", ["mixupp"], "did you mean 'mixup'"),
     ("classification", ["randaugment(k=3)"], "has no parameter 'k'"),
+    ("classification", ["pca(sigm=0.2)"], r"has no parameter 'sigm' \(did you mean 'sigma'\?\)"),
 ])
 def test_plan_refuses_bad_augmentations(head, aug, message):
     with pytest.raises(CvkitError, match=message):

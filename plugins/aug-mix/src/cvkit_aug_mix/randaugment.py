@@ -26,10 +26,8 @@ def pool(channels: int = 3) -> list[str]:
 
 
 class RandAugment:
-    """Per round, every op runs on the whole batch and each sample keeps the output of its own draw.
-
-    Running all ops and selecting keeps the batch static-shaped for tf.data; the pool is small.
-    """
+    """Per round, each sample draws an op; each op runs on the samples that drew it alone
+    (gathered, augmented, scattered back), so a round costs one op per image whatever the pool."""
 
     def __init__(self, ops: list[Any], n: int):
         self.ops, self.n = ops, n
@@ -43,22 +41,22 @@ class RandAugment:
             round_seed = fold(seed, round_)
             count = tf.shape(batch["images"])[0]
             choice = tf.random.stateless_uniform((count,), round_seed, 0, len(self.ops), dtype=tf.int32)
-            outputs = [op(batch, fold(round_seed, 100 + k)) for k, op in enumerate(self.ops)]
-            batch = tf.nest.map_structure(lambda given, *parts: _select(choice, given.dtype, parts), batch, *outputs)
+            for k, op in enumerate(self.ops):
+                chosen = tf.where(tf.equal(choice, k))  # (m, 1) indices of the samples that drew op k
+                part = tf.nest.map_structure(lambda t: tf.gather_nd(t, chosen), batch)
+                done = op(part, fold(round_seed, 100 + k))
+                batch = tf.nest.map_structure(lambda full, new: _scatter(full, chosen, new), batch, done)
         return batch
 
 
-def _select(choice: Any, dtype: Any, parts: tuple) -> Any:
-    """Per sample, the part ``choice`` names, in the batch's own dtype (some Keras layers return
-    float masks)."""
+def _scatter(full: Any, indices: Any, new: Any) -> Any:
+    """``new`` written into ``full`` at ``indices``, in ``full``'s dtype (some Keras layers return
+    float masks and labels)."""
     import tensorflow as tf
 
-    parts = [tf.cast(tf.round(part) if dtype.is_integer and part.dtype.is_floating else part, dtype) for part in parts]
-    out = parts[0]
-    for k, part in enumerate(parts[1:], start=1):
-        keep = tf.reshape(tf.equal(choice, k), [-1] + [1] * (len(part.shape) - 1))
-        out = tf.where(keep, part, out)
-    return out
+    if full.dtype.is_integer and new.dtype.is_floating:
+        new = tf.round(new)
+    return tf.tensor_scatter_nd_update(full, indices, tf.cast(new, full.dtype))
 
 
 def _chosen_ops(ops: str | list[str], channels: int) -> list[str]:
