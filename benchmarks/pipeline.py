@@ -16,7 +16,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 
-FULL_STACK = ["flip", "crop", "rotate", "jitter", "pca", "mixup"]
+FULL_STACK = ["flip", "crop", "rotate", "jitter", "pca", "randaugment", "mixup"]
 
 
 @dataclass(frozen=True)
