@@ -56,6 +56,13 @@ def _augmented_batches(plan: Any, stacks: list[list[dict]], samples: int) -> lis
     return batches
 
 
+def _outline(inside: np.ndarray) -> np.ndarray:
+    """The mask's pixels with a neighbour outside it."""
+    padded = np.pad(inside, 1)
+    interior = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    return inside & ~interior
+
+
 def _draw(batches: list[dict], titles: list[str], out: Path, mask_classes: int) -> Path:
     from PIL import Image, ImageDraw
 
@@ -74,6 +81,7 @@ def _draw(batches: list[dict], titles: list[str], out: Path, mask_classes: int) 
                 mask = np.round(batch["segmentation_masks"][row][..., 0]).astype("int64")
                 inside = mask > 0
                 rgb[inside] = (1 - OVERLAY_ALPHA) * rgb[inside] + OVERLAY_ALPHA * colours[mask[inside] % len(colours)]
+                rgb[_outline(inside)] = (255.0, 255.0, 0.0)  # a mask off its object shows as a stray outline
             cell = Image.fromarray(rgb.round().astype(np.uint8)).resize((CELL, CELL), Image.NEAREST)
             left, top = column * CELL, header + row * CELL
             grid.paste(cell, (left, top))
