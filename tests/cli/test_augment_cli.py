@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from helpers import assert_user_error, run_cli
 
 import cvkit
@@ -12,6 +14,7 @@ from cvkit.data.statistics import STATISTICS_FILE
 from cvkit.training.config import RunConfig
 
 
+@pytest.mark.slow
 def test_pca_and_mixup_train_and_tta_evaluates(tmp_path):
     run = tmp_path / "run"
     spec = cvkit.get_backbone("resnet18")

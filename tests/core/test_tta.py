@@ -65,7 +65,7 @@ def test_tta_undoes_the_flip_and_the_crops(head, views):
     ("flipp", "classification", "did you mean"),
 ])
 def test_tta_refuses_views_it_cannot_undo(text, task, message):
-    from cvkit.serve.tta import parse_tta
+    from cvkit.serve.views import parse_tta
 
     with pytest.raises(CvkitError, match=message):
         parse_tta(text, task)

@@ -169,10 +169,13 @@ def _evaluate_ensemble(run_dir: Path, k: int, other_data: Optional[str], as_json
 
 
 def _evaluate_tta(run_dir: Path, tta: str, other_data: Optional[str], as_json: bool) -> None:
-    from cvkit.serve.tta import evaluate_tta
+    from cvkit.serve.views import check_run_tta
 
     if other_data:
         raise CvkitError("--tta evaluates on the run's own validation split; drop --dataset and --data-dir")
+    check_run_tta(run_dir, tta)  # before TensorFlow and the data load
+    from cvkit.serve.tta import evaluate_tta
+
     plain, augmented = evaluate_tta(run_dir, tta)
     gain = {k: v - plain[k] for k, v in augmented.items() if k in plain}
     if as_json:
@@ -244,8 +247,10 @@ def predict(
     Prints the top classes, the box in the image's pixels (x1,y1,x2,y2) or each class's share
     of the pixels, and writes a PNG per image with the box drawn or the mask overlaid.
     """
+    from cvkit.serve.views import check_run_tta
     from cvkit.training.run import load_run
 
+    check_run_tta(run_dir, tta)  # before TensorFlow loads
     _, _, model = load_run(run_dir)
     if out is None and model.task in ("localization", "segmentation"):
         out = Path(run_dir) / "predictions"

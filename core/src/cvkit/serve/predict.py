@@ -58,7 +58,8 @@ def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | 
     ``output``: the PNG written there. ``tta`` (``"flip,crop"``) averages over those views
     (:mod:`cvkit.serve.tta`).
     """
-    from cvkit.serve.tta import parse_tta, test_time_augmented
+    from cvkit.serve.tta import test_time_augmented
+    from cvkit.serve.views import parse_tta
 
     views = parse_tta(tta, getattr(model, "task", None) or "classification")  # before any image is read
     height, width, channels = model.input_shape[1:]
