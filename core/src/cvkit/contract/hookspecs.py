@@ -183,7 +183,10 @@ def register_heads(register: RegisterHead) -> None:
     (:class:`cvkit.HeadObjectives`) gives losses, loss weights and metrics per output name.
     ``targets(batch, outputs, task, **params) -> dict`` (:class:`cvkit.HeadTargets`) maps a
     batch dict (the keys an augmentation sees, after augmentation) to the target of each
-    output; it runs inside the tf.data pipeline, so it uses TensorFlow ops. ``params`` are the
+    output; it runs inside the tf.data pipeline, so it uses TensorFlow ops. When a mixing
+    augmentation (MixUp, CutMix) is on, ``task.soft_labels`` is true and training batches also
+    hold ``"label_distribution"`` (float32 ``(batch, num_classes)``): train on it as soft
+    targets, with one-hot targets for validation batches. ``params`` are the
     head's ``defaults`` updated with the user's ``--head-param`` values. ``tasks`` are the
     dataset tasks the head trains on (``{"classification"}``). Called once, when the
     registries are first needed.
