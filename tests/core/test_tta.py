@@ -33,7 +33,7 @@ def test_tta_of_a_pixelwise_segmenter_is_its_own_prediction():
     """A per-pixel model commutes with flipping, so un-flipped views agree with the plain one."""
     import keras
 
-    from cvkit.serve.tta import test_time_augmented
+    from cvkit.models.tta import test_time_augmented
 
     inputs = keras.Input((32, 32, 3))
     masks = keras.layers.Conv2D(4, 1, activation="softmax", kernel_initializer="random_normal")(inputs / 64.0)
@@ -45,7 +45,7 @@ def test_tta_of_a_pixelwise_segmenter_is_its_own_prediction():
 
 @pytest.mark.parametrize(("head", "views"), [("fcn8s", ("flip", "crop")), ("localization", ("flip", "crop"))])
 def test_tta_undoes_the_flip_and_the_crops(head, views):
-    from cvkit.serve.tta import test_time_augmented
+    from cvkit.models.tta import test_time_augmented
 
     model = _model(head)
     images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype("float32")
@@ -65,7 +65,7 @@ def test_tta_undoes_the_flip_and_the_crops(head, views):
     ("flipp", "classification", "did you mean"),
 ])
 def test_tta_refuses_views_it_cannot_undo(text, task, message):
-    from cvkit.serve.views import parse_tta
+    from cvkit.models.tta_views import parse_tta
 
     with pytest.raises(CvkitError, match=message):
         parse_tta(text, task)

@@ -169,12 +169,12 @@ def _evaluate_ensemble(run_dir: Path, k: int, other_data: Optional[str], as_json
 
 
 def _evaluate_tta(run_dir: Path, tta: str, other_data: Optional[str], as_json: bool) -> None:
-    from cvkit.serve.views import check_run_tta
+    from cvkit.training.plan import check_run_tta
 
     if other_data:
         raise CvkitError("--tta evaluates on the run's own validation split; drop --dataset and --data-dir")
     check_run_tta(run_dir, tta)  # before TensorFlow and the data load
-    from cvkit.serve.tta import evaluate_tta
+    from cvkit.training.ensemble import evaluate_tta
 
     plain, augmented = evaluate_tta(run_dir, tta)
     gain = {k: v - plain[k] for k, v in augmented.items() if k in plain}
@@ -204,7 +204,7 @@ def augment(
     originals next to augmented ones, with boxes drawn and masks overlaid."""
     if action != "preview":
         raise CvkitError(f"unknown augment action {action!r}; use cvkit augment preview --aug ... --out grid.png")
-    from cvkit.insight.preview import preview_grid
+    from cvkit_cli.preview import preview_grid
     from cvkit_cli.train_options import split_augmentations
 
     written = preview_grid(split_augmentations(aug), dataset=dataset, head=head, out=out, samples=samples,
@@ -247,7 +247,7 @@ def predict(
     Prints the top classes, the box in the image's pixels (x1,y1,x2,y2) or each class's share
     of the pixels, and writes a PNG per image with the box drawn or the mask overlaid.
     """
-    from cvkit.serve.views import check_run_tta
+    from cvkit.training.plan import check_run_tta
     from cvkit.training.run import load_run
 
     check_run_tta(run_dir, tta)  # before TensorFlow loads

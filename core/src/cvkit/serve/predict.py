@@ -56,10 +56,10 @@ def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | 
     image's pixels); with a mask output ``mask`` (class ids at the image's size) and
     ``pixel_shares`` (class -> fraction of the pixels, largest first). With ``out_dir``, also
     ``output``: the PNG written there. ``tta`` (``"flip,crop"``) averages over those views
-    (:mod:`cvkit.serve.tta`).
+    (:mod:`cvkit.models.tta`).
     """
-    from cvkit.serve.tta import test_time_augmented
-    from cvkit.serve.views import parse_tta
+    from cvkit.models.tta import test_time_augmented
+    from cvkit.models.tta_views import parse_tta
 
     views = parse_tta(tta, getattr(model, "task", None) or "classification")  # before any image is read
     height, width, channels = model.input_shape[1:]

@@ -90,6 +90,18 @@ def parse_augmentations(items: list[Any]) -> tuple[tuple[str, Params], ...]:
     return tuple(parsed)
 
 
+def check_run_tta(run_dir: Any, tta: str | None) -> tuple[str, ...]:
+    """``--tta`` checked against the task in a run directory's config.json, before TensorFlow loads."""
+    from pathlib import Path
+
+    from cvkit.models.tta_views import parse_tta
+    from cvkit.training.config import read_run_config
+
+    if not tta or not (Path(run_dir) / "config.json").is_file():
+        return ()
+    return parse_tta(tta, str(read_run_config(run_dir)[1].get("task") or "classification"))
+
+
 def resolve_plan(config: RunConfig) -> RunPlan:
     """Check ``config`` and resolve every name in it, without TensorFlow; errors are one line."""
     config.validate()

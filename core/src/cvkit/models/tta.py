@@ -15,7 +15,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from cvkit.serve.views import crop_windows, parse_tta
+from cvkit.models.tta_views import crop_windows
 
 JOINT = "aux_localization"  # the localization head's probabilities followed by its boxes
 
@@ -98,18 +98,3 @@ def _undo_masks(masks: Any, window: Any, flip: bool, size: tuple[int, int]) -> t
 def test_time_augmented(model: Any, views: tuple[str, ...]) -> Any:
     """``model`` wrapped so it predicts the mean over ``views`` (the model itself when none)."""
     return TestTimeAugmented(model, views) if views else model
-
-
-def evaluate_tta(run_dir: Any, tta: str) -> tuple[dict[str, float], dict[str, float]]:
-    """A run's validation metrics without and with test-time augmentation over ``tta``'s views."""
-    from cvkit.training.run import Prepared, compile_model, load_run, read_splits, trained_model_datasets, validation_scores
-    from cvkit.training.plan import plan_for_model
-
-    config, _, model = load_run(run_dir)
-    views = parse_tta(tta, model.task or "classification")  # before any data loads
-    plan = plan_for_model(config, model)
-    _, val_ds = trained_model_datasets(Prepared(plan, read_splits(plan), model.task_spec, model))
-    plain = validation_scores(model, val_ds)
-    augmented = test_time_augmented(model, views)
-    compile_model(augmented, plan, model.task_spec, "adam")
-    return plain, validation_scores(augmented, val_ds)

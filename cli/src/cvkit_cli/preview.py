@@ -1,4 +1,4 @@
-"""A picture of what the augmentation pipeline does: original samples next to augmented ones,
+"""``cvkit augment preview``: a picture of what the augmentation pipeline does: original samples next to augmented ones,
 boxes drawn and masks overlaid, so misaligned boxes or masks show at a glance."""
 
 from __future__ import annotations

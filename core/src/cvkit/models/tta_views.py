@@ -1,9 +1,7 @@
 """Test-time augmentation views and the check of a ``--tta`` value (no TensorFlow: the CLI
-checks ``--tta`` before anything heavy loads). The model that averages them: :mod:`cvkit.serve.tta`."""
+checks ``--tta`` before anything heavy loads). The model that averages them: :mod:`cvkit.models.tta`."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from cvkit.errors import CvkitError, close_matches_hint
 
@@ -39,14 +37,3 @@ def crop_windows(height: int, width: int, crop: bool) -> list[tuple[int, int, in
     corners = [(0, 0), (0, width - cw), (height - ch, 0), (height - ch, width - cw),
                ((height - ch) // 2, (width - cw) // 2)]
     return [None] + [(top, left, ch, cw) for top, left in corners]
-
-
-def check_run_tta(run_dir: Any, tta: str | None) -> tuple[str, ...]:
-    """``tta`` checked against the task in a run directory's config.json (no model loaded)."""
-    from pathlib import Path
-
-    from cvkit.training.config import read_run_config
-
-    if not tta or not (Path(run_dir) / "config.json").is_file():
-        return ()
-    return parse_tta(tta, str(read_run_config(run_dir)[1].get("task") or "classification"))
