@@ -136,6 +136,7 @@ def evaluate(
     data_dir: Annotated[Optional[str], typer.Option("--data-dir")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     ensemble: Annotated[Optional[int], typer.Option("--ensemble", help="Also average the predictions of the last K epoch checkpoints and report the gain over the last one.")] = None,
+    tta: Annotated[Optional[str], typer.Option("--tta", help="Test-time augmentation: average over these views (flip, crop; e.g. flip,crop) and report the gain over no TTA.")] = None,
 ) -> None:
     """Report the task's metrics of a trained run on its validation split.
 
@@ -145,6 +146,8 @@ def evaluate(
     """
     if ensemble is not None:
         return _evaluate_ensemble(run_dir, ensemble, dataset or data_dir, as_json)
+    if tta is not None:
+        return _evaluate_tta(run_dir, tta, dataset or data_dir, as_json)
     results = cvkit.evaluate(run_dir, dataset=dataset, data_dir=data_dir)
     if as_json:
         typer.echo(json.dumps(results, indent=2))
@@ -167,7 +170,48 @@ def _evaluate_ensemble(run_dir: Path, k: int, other_data: Optional[str], as_json
     print_comparison(result, f"ensemble of {k}")
 
 
+def _evaluate_tta(run_dir: Path, tta: str, other_data: Optional[str], as_json: bool) -> None:
+    from cvkit.training.plan import check_run_tta
+
+    if other_data:
+        raise CvkitError("--tta evaluates on the run's own validation split; drop --dataset and --data-dir")
+    check_run_tta(run_dir, tta)  # before TensorFlow and the data load
+    from cvkit.training.ensemble import evaluate_tta
+
+    plain, augmented = evaluate_tta(run_dir, tta)
+    gain = {k: v - plain[k] for k, v in augmented.items() if k in plain}
+    if as_json:
+        typer.echo(json.dumps({"plain": plain, "tta": augmented, "gain": gain}, indent=2))
+        return
+    render.line(f"{'metric':<24}{'no TTA':>12}{'TTA ' + tta:>20}{'gain':>10}")
+    for key in sorted(augmented, key=lambda k: ("loss" in k, k)):
+        render.line(f"{key:<24}{plain.get(key, float('nan')):>12.4f}{augmented[key]:>20.4f}{gain.get(key, float('nan')):>+10.4f}")
+
+
 app.command("average")(average)
+
+@app.command("augment")
+def augment(
+    action: Annotated[str, typer.Argument(help="preview: write a grid of original and augmented samples.")],
+    aug: Annotated[str, typer.Option("--aug", help="Comma-separated augmentations, e.g. flip,rotate,pca.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The PNG to write.")],
+    dataset: Annotated[str, typer.Option("--dataset")] = "shapes",
+    head: Annotated[str, typer.Option("--head", help="The head decides the task: classification, localization (boxes) or fcn8s (masks).")] = "classification",
+    samples: Annotated[int, typer.Option("--samples", help="Rows: training samples shown.")] = 6,
+    image_size: Annotated[int, typer.Option("--image-size")] = 64,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    data_dir: Annotated[Optional[str], typer.Option("--data-dir")] = None,
+) -> None:
+    """Look at what augmentations do: `cvkit augment preview` writes a grid of training samples,
+    originals next to augmented ones, with boxes drawn and masks overlaid."""
+    if action != "preview":
+        raise CvkitError(f"unknown augment action {action!r}; use cvkit augment preview --aug ... --out grid.png")
+    from cvkit_cli.preview import preview_grid
+    from cvkit_cli.train_options import split_augmentations
+
+    written = preview_grid(split_augmentations(aug), dataset=dataset, head=head, out=out, samples=samples,
+                           image_size=image_size, seed=seed, data_dir=data_dir)
+    render.line(f"wrote {written}")
 
 
 @app.command()
@@ -198,18 +242,21 @@ def predict(
     top_k: Annotated[int, typer.Option("--top-k")] = 1,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write PNGs with the box drawn or the mask overlaid (default: RUN_DIR/predictions for localization and segmentation).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    tta: Annotated[Optional[str], typer.Option("--tta", help="Test-time augmentation: average over these views (flip, crop), masks and boxes mapped back first.")] = None,
 ) -> None:
     """Predict labels, boxes or masks for image files with a trained run's model.
 
     Prints the top classes, the box in the image's pixels (x1,y1,x2,y2) or each class's share
     of the pixels, and writes a PNG per image with the box drawn or the mask overlaid.
     """
+    from cvkit.training.plan import check_run_tta
     from cvkit.training.run import load_run
 
+    check_run_tta(run_dir, tta)  # before TensorFlow loads
     _, _, model = load_run(run_dir)
     if out is None and model.task in ("localization", "segmentation"):
         out = Path(run_dir) / "predictions"
-    results = cvkit.predict(model, [str(p) for p in images], top_k=top_k, out_dir=out)
+    results = cvkit.predict(model, [str(p) for p in images], top_k=top_k, out_dir=out, tta=tta)
     if as_json:
         keys = ("file", "label", "score", "top", "box", "box_pixels", "pixel_shares", "output")
         typer.echo(json.dumps([{k: v for k, v in r.items() if k in keys} for r in results], indent=2))

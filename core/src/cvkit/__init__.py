@@ -20,6 +20,8 @@ from cvkit.models.backbone import (
     required_feature_strides,
 )
 from cvkit.data.splits import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image, split_indices
+from cvkit.data.statistics import DatasetStatistics, RgbPca
+from cvkit.data.augment import build_augmentation
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
 from cvkit.models.head import Objectives, TaskSpec
 from cvkit.contract.hookimpl import hookimpl
@@ -146,8 +148,9 @@ __all__ = [
     "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
     "CvkitError", "CvkitModel", "DatasetInfo", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
-    "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo", "RunConfig", "TaskSpec", "TrainResult",
-    "UnknownNameError", "check_input_size", "check_params", "count_macs", "count_params",
+    "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
+    "RunConfig", "TaskSpec", "TrainResult",
+    "UnknownNameError", "build_augmentation", "check_input_size", "check_params", "count_macs", "count_params",
     "create_model", "default_image_size", "evaluate", "export_savedmodel", "get_backbone", "get_block",
     "get_plugin_manager", "get_registries", "global_pool", "hookimpl", "list_augmentations",
     "list_backbones", "list_blocks", "list_datasets", "list_heads", "list_plugins", "load_model",

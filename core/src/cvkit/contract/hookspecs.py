@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from cvkit.models.pretrained import ImagenetWeights
     from cvkit.data.splits import DatasetSplits
+    from cvkit.data.statistics import DatasetStatistics
     from cvkit.models.backbone import Features
     from cvkit.models.head import Objectives, TaskSpec
 
@@ -66,7 +67,7 @@ class Augmentation(Protocol):
 
 class AugmentationBuilder(Protocol):
     def __call__(self, *, image_size: tuple[int, int], channels: int, seed: int | None,
-                 **params: Any) -> Augmentation | list[Augmentation]: ...
+                 statistics: DatasetStatistics | None = None, **params: Any) -> Augmentation | list[Augmentation]: ...
 
 
 class DatasetLoader(Protocol):
@@ -101,7 +102,8 @@ class RegisterHead(Protocol):
 class RegisterAugmentation(Protocol):
     def __call__(self, name: str, *, build: AugmentationBuilder | str, family: str,
                  defaults: Mapping[str, Any] | None = None, description: str = "",
-                 geometric: bool = False, effect: str = "") -> None: ...
+                 geometric: bool = False, effect: str = "", tasks: Collection[str] | None = None,
+                 magnitude: Mapping[str, tuple[float, float]] | None = None) -> None: ...
 
 
 class RegisterDataset(Protocol):
@@ -188,7 +190,10 @@ def register_heads(register: RegisterHead) -> None:
     (:class:`cvkit.HeadObjectives`) gives losses, loss weights and metrics per output name.
     ``targets(batch, outputs, task, **params) -> dict`` (:class:`cvkit.HeadTargets`) maps a
     batch dict (the keys an augmentation sees, after augmentation) to the target of each
-    output; it runs inside the tf.data pipeline, so it uses TensorFlow ops. ``params`` are the
+    output; it runs inside the tf.data pipeline, so it uses TensorFlow ops. When a mixing
+    augmentation (MixUp, CutMix) is on, ``task.soft_labels`` is true and training batches also
+    hold ``"label_distribution"`` (float32 ``(batch, num_classes)``): train on it as soft
+    targets, with one-hot targets for validation batches. ``params`` are the
     head's ``defaults`` updated with the user's ``--head-param`` values. ``tasks`` are the
     dataset tasks the head trains on (``{"classification"}``). Called once, when the
     registries are first needed.
@@ -200,16 +205,24 @@ def register_augmentations(register: RegisterAugmentation) -> None:
     """Register data augmentations that run in the tf.data input pipeline, never in the model.
 
     Call ``register(name, *, build, family, defaults=None, description="", geometric=False,
-    effect="")``. ``family`` groups augmentations in ``cvkit list augmentations``
+    effect="", tasks=None, magnitude=None)``. ``family`` groups augmentations in ``cvkit list augmentations``
     (``"geometric"``, ``"color"``, your own); it changes no behaviour. ``effect`` declares
     what the augmentation does to boxes and masks: ``"geometric"`` moves pixels (flip, crop,
     rotate), so it must move ``bounding_boxes`` and ``segmentation_masks`` with the image;
     ``"photometric"`` changes pixel values only and leaves boxes and masks as they are;
-    ``"erasing"`` (cutout) leaves boxes and masks and sets patches to one fill value per image.
+    ``"erasing"`` (cutout) leaves boxes and masks and sets patches to one fill value per image;
+    ``"mixing"`` (MixUp, CutMix) blends pairs of samples and adds ``"label_distribution"``:
+    float32 ``(batch, num_classes)``, the mixed labels, which heads train on as soft targets.
     Without ``effect``, ``geometric=True`` means ``"geometric"`` and the default is
-    ``"photometric"``. ``build(*, image_size: tuple[int, int], channels: int,
+    ``"photometric"``. ``tasks`` are the tasks it supports (default: all); another task is a
+    one-line error before data loads. ``magnitude`` maps parameters to their values at
+    RandAugment magnitudes 0 and 10 (``{"degrees": (0.0, 30.0)}``); an augmentation with one
+    joins RandAugment's pool. ``build(*, image_size: tuple[int, int], channels: int,
     seed: int | None, **params)`` (:class:`cvkit.AugmentationBuilder`) gets the training size
-    as ``(height, width)`` and the channel count, and returns an
+    as ``(height, width)`` and the channel count; a builder that declares a ``statistics``
+    parameter also gets a :class:`cvkit.DatasetStatistics` of the run's training data
+    (``num_classes``, ``task``, and ``rgb_pca()``, the training RGB pixels' principal
+    components, computed once per run and stored in the run directory). It returns an
     :class:`cvkit.Augmentation`, or a list of them applied in order (typically Keras
     preprocessing layers). cvkit calls each as ``layer(batch, training=True)`` on a batch dict
     and expects a dict with the same keys, shapes and dtypes back: ``"images"``: float32

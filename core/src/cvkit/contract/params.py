@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cvkit.errors import CvkitError
+from cvkit.errors import CvkitError, close_matches_hint
 
 
 def check_params(arch: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -14,6 +14,7 @@ def check_params(arch: str, defaults: Mapping[str, Any], overrides: Mapping[str,
     if unknown:
         valid = ", ".join(sorted(defaults)) or "none"
         raise CvkitError(
-            f"{arch} has no parameter {', '.join(repr(u) for u in unknown)}; valid parameters: {valid}"
+            f"{arch} has no parameter {', '.join(repr(u) for u in unknown)}"
+            f"{close_matches_hint(unknown[0], defaults)}; valid parameters: {valid}"
         )
     return {**defaults, **overrides}

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 TASKS = ("classification", "localization", "segmentation")
 # What an augmentation does to boxes and masks: moves them with the pixels, leaves them (colour
-# only), or leaves them while filling patches of pixels (random erasing, cutout).
-AUGMENTATION_EFFECTS = ("geometric", "photometric", "erasing")
+# only), or leaves them while filling patches of pixels (random erasing, cutout); a mixing one
+# blends pairs of samples and their labels (MixUp, CutMix).
+AUGMENTATION_EFFECTS = ("geometric", "photometric", "erasing", "mixing")
 
 
 def resolve_callable(ref: Callable | str) -> Callable:
@@ -101,17 +102,35 @@ class AugmentationSpec(Spec):
     defaults: Mapping[str, Any] = field(default_factory=dict)
     geometric: bool = False
     effect: str = ""  # one of AUGMENTATION_EFFECTS; empty: derived from ``geometric``
+    tasks: frozenset[str] = frozenset()  # the tasks it supports; empty: every task
+    # parameter -> (value at magnitude 0, value at magnitude 10): how RandAugment scales it
+    magnitude: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         effect = self.effect or ("geometric" if self.geometric else "photometric")
         if effect not in AUGMENTATION_EFFECTS:
             raise PluginError(f"augmentation {self.name!r} from {self.plugin!r} has effect {effect!r}; "
                               f"use one of {list(AUGMENTATION_EFFECTS)}")
+        unknown = sorted(set(self.tasks) - set(TASKS)) + sorted(set(self.magnitude) - set(self.defaults))
+        if unknown:
+            raise PluginError(f"augmentation {self.name!r} from {self.plugin!r} names unknown tasks or "
+                              f"parameters {unknown}; tasks are {list(TASKS)}, parameters its defaults' keys")
         object.__setattr__(self, "effect", effect)
         object.__setattr__(self, "geometric", effect == "geometric")
 
     def load(self) -> AugmentationBuilder:
         return resolve_callable(self.build)
+
+    def supports(self, task: str) -> bool:
+        return not self.tasks or task in self.tasks
+
+    def at_magnitude(self, magnitude: float) -> dict[str, Any]:
+        """Its parameters at a RandAugment magnitude, 0 (none) to 10 (the strongest it is scaled to)."""
+        if not 0 <= magnitude <= 10:
+            raise PluginError(f"magnitude must be in [0, 10], got {magnitude}")
+        share = magnitude / 10.0
+        scaled = {key: low + share * (high - low) for key, (low, high) in self.magnitude.items()}
+        return {**self.defaults, **scaled}
 
 
 @dataclass(frozen=True)
@@ -245,10 +264,13 @@ class Registries:
             description: str = "",
             geometric: bool = False,
             effect: str = "",
+            tasks: Collection[str] | None = None,
+            magnitude: Mapping[str, tuple[float, float]] | None = None,
         ) -> None:
             self.augmentations.add(AugmentationSpec(
                 name=name, plugin=plugin, description=description, build=build, family=family,
                 defaults=_frozen(defaults), geometric=geometric, effect=effect,
+                tasks=frozenset(tasks or ()), magnitude=_frozen(magnitude),
             ))
 
         return register

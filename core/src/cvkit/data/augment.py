@@ -12,6 +12,7 @@ from cvkit.contract.guard import plugin_call, runtime_scope
 from cvkit.contract.params import check_params
 from cvkit.contract.plugins import get_registries
 from cvkit.contract.registry import AugmentationSpec
+from cvkit.data.statistics import DatasetStatistics
 from cvkit.errors import CvkitError
 
 _CALL = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*(?:\((.*)\))?\s*$")
@@ -55,12 +56,23 @@ def parse_augmentation(text: str) -> tuple[str, dict[str, Any]]:
     return name, params
 
 
+def check_tasks(names: list[str], task: str) -> None:
+    """Refuse an augmentation on a task it does not support (mixing on localization), in one line."""
+    registry = get_registries().augmentations
+    for name in names:
+        spec = registry.get(name)
+        if not spec.supports(task):
+            raise CvkitError(f"augmentation {spec.name!r} has no meaning for {task} yet; it supports "
+                             f"{', '.join(sorted(spec.tasks))}; drop it from --aug for this task")
+
+
 def build_augmentation(
-    augmentations: list[str] | list[dict], *, image_size: tuple[int, int], channels: int, seed: int | None
+    augmentations: list[str] | list[dict], *, image_size: tuple[int, int], channels: int, seed: int | None,
+    statistics: DatasetStatistics | None = None,
 ) -> Callable[[dict, Any], dict] | None:
     """One function ``apply(batch, batch_seed)`` running every augmentation in order (None when empty).
 
-    ``batch_seed`` is a shape-(2,) integer tensor, a different one for every batch of every epoch
+    ``statistics`` goes to the builders that declare a ``statistics`` parameter. ``batch_seed`` is a shape-(2,) integer tensor, a different one for every batch of every epoch
     (see :func:`cvkit.training.engine.make_pipeline`). Every random draw of the augmentations is derived
     from it with stateless ops, so parallel map calls give the same batches in every run.
     """
@@ -73,9 +85,12 @@ def build_augmentation(
             name, params = parse_augmentation(item)
         spec = registry.get(name)
         params = check_params(f"augmentation {spec.name}", spec.defaults, params)
+        builder = spec.load()
+        if _takes(builder, "statistics"):
+            params["statistics"] = statistics
         with plugin_call("augmentation", spec):
-            built = spec.load()(image_size=tuple(image_size), channels=channels,
-                                seed=None if seed is None else seed + i, **params)
+            built = builder(image_size=tuple(image_size), channels=channels,
+                            seed=None if seed is None else seed + i, **params)
         layers.extend((layer, spec) for layer in (built if isinstance(built, list | tuple) else [built]))
     if not layers:
         return None
@@ -153,9 +168,11 @@ def _takes_seed(augmentation: Any) -> bool:
     """Whether a plain callable (not a Keras layer) takes the batch's seed as ``seed=``."""
     import keras
 
-    if isinstance(augmentation, keras.Layer):
-        return False
+    return not isinstance(augmentation, keras.Layer) and _takes(augmentation, "seed")
+
+
+def _takes(fn: Any, parameter: str) -> bool:
     try:
-        return "seed" in inspect.signature(augmentation).parameters
+        return parameter in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False

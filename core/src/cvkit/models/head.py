@@ -14,6 +14,9 @@ class TaskSpec:
     num_classes: int
     class_names: tuple[str, ...] = ()
     box_format: str = "rel_xyxy"
+    # Training batches carry ``"label_distribution"`` (mixing augmentations): the head trains on
+    # those soft targets and on one-hot targets for validation, with a loss that takes both.
+    soft_labels: bool = False
 
 
 @dataclass

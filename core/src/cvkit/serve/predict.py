@@ -47,18 +47,24 @@ def mask_class_names(model: Any) -> list[str]:
     return ["background", *(names or [f"class_{i}" for i in range(1, getattr(model, "num_classes", 0) + 1)])]
 
 
-def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | None = None) -> list[dict[str, Any]]:
+def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | None = None,
+            tta: str | None = None) -> list[dict[str, Any]]:
     """One result dict per image.
 
     Always ``file``; with a class output ``label``, ``score`` and ``top`` (the ``top_k``
     classes); with a box output ``box`` (rel_xyxy) and ``box_pixels`` (x1, y1, x2, y2 in the
     image's pixels); with a mask output ``mask`` (class ids at the image's size) and
     ``pixel_shares`` (class -> fraction of the pixels, largest first). With ``out_dir``, also
-    ``output``: the PNG written there.
+    ``output``: the PNG written there. ``tta`` (``"flip,crop"``) averages over those views
+    (:mod:`cvkit.models.tta`).
     """
+    from cvkit.models.tta import test_time_augmented
+    from cvkit.models.tta_views import parse_tta
+
+    views = parse_tta(tta, getattr(model, "task", None) or "classification")  # before any image is read
     height, width, channels = model.input_shape[1:]
     images, originals = load_images(paths, (height, width), channels)
-    outputs = model.predict(images, verbose=0)
+    outputs = test_time_augmented(model, views).predict(images, verbose=0)
     if not isinstance(outputs, dict):
         outputs = {"probabilities": outputs}
     names = list(getattr(model, "class_names", []) or [])

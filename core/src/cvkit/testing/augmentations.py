@@ -51,11 +51,18 @@ def run_augmentation(augmentation: str | dict, examples: dict, *, seed: int = 3,
     import tensorflow as tf
 
     from cvkit.data.augment import build_augmentation
+    from cvkit.data.statistics import DatasetStatistics
     from cvkit.training.engine import make_pipeline
 
-    augment = build_augmentation([augmentation], image_size=(SIZE, SIZE), channels=3, seed=seed)
+    statistics = DatasetStatistics(num_classes=int(examples["labels"].max()) + 1, task="segmentation",
+                                   channels=3, train=examples["images"])
+    augment = build_augmentation([augmentation], image_size=(SIZE, SIZE), channels=3, seed=seed,
+                                 statistics=statistics)
     if nearest:  # resample the image like the mask, so the two must agree pixel for pixel
-        for layer in augment.layers:
+        layers = list(augment.layers)
+        while layers:  # RandAugment and the like hold layers of their own
+            layer = layers.pop()
+            layers.extend(getattr(layer, "layers", []) if not hasattr(layer, "interpolation") else [])
             if hasattr(layer, "interpolation"):
                 layer.interpolation = "nearest"
     pipeline = make_pipeline(tf.data.Dataset.from_tensor_slices(examples), batch_size=BATCH,
@@ -118,6 +125,7 @@ def _check_pixels_stay(name: str, after: dict) -> None:
 def check_augmentation(name: str, **params: Any) -> None:
     """Every rule a registered augmentation keeps; AssertionError names the broken one.
 
+    Mixing ones blend each image with its partner (the batch reversed) and their labels alike.
     Run as training runs it (batched, on parallel map calls, a seed per batch) on rectangles
     with their boxes and masks: it draws per sample (identical images come out different), it
     repeats under one seed, and it keeps its declared ``effect``: geometric ones move boxes and
@@ -128,14 +136,45 @@ def check_augmentation(name: str, **params: Any) -> None:
 
     effect = get_registries().augmentations.get(name).effect
     augmentation = {"name": name, **params}
-    before = aligned_examples(two_colour=effect != "geometric")
+    before = aligned_examples(two_colour=effect not in ("geometric", "mixing"))
     after = run_augmentation(augmentation, before, nearest=effect == "geometric")
-    copies = after["images"][-BATCH:]
-    assert any(not np.array_equal(copies[0], other) for other in copies[1:]), (
-        f"{name} gave {BATCH} identical images the same augmentation: draw per sample, not per batch")
+    if effect == "mixing":
+        check_mixing(name, before, after)
+    else:
+        _check_per_sample(name, after)
     if effect == "geometric":
         check_geometric(name, before, after)
-    else:
+    elif effect != "mixing":
         check_unmoved(name, effect, before, after)
     again = [run_augmentation(augmentation, before, seed=7)["images"] for _ in range(2)]
     assert np.array_equal(*again), f"{name} differs between two pipelines with one seed: derive draws from the batch seed"
+
+
+def _check_per_sample(name: str, after: dict) -> None:
+    copies = after["images"][-BATCH:]
+    assert any(not np.array_equal(copies[0], other) for other in copies[1:]), (
+        f"{name} gave {BATCH} identical images the same augmentation: draw per sample, not per batch")
+
+
+def check_mixing(name: str, before: dict, after: dict) -> None:
+    """Each image is its own and its partner's pixels blended by a per-pixel weight in [0, 1]
+    (MixUp: one weight; CutMix: 0 or 1), and its label distribution gives its own class the
+    mean of that weight; the weights differ between samples."""
+    distributions = after.get("label_distribution")
+    assert distributions is not None, f"{name} is mixing but added no label_distribution"
+    np.testing.assert_allclose(distributions.sum(axis=1), 1.0, atol=1e-5, err_msg=f"{name}: label rows must sum to 1")
+    own_weights = []
+    for start in range(0, len(before["images"]) - BATCH, BATCH):  # the batches of distinct images
+        images, labels = before["images"][start:start + BATCH], before["labels"][start:start + BATCH]
+        for i in range(BATCH):
+            own, partner, mixed = images[i], images[BATCH - 1 - i], after["images"][start + i]
+            differ = np.abs(own - partner) > 20
+            weight = np.clip((mixed - partner)[differ] / (own - partner)[differ], -1, 2)
+            assert weight.size and (weight > -0.02).all() and (weight < 1.02).all(), (
+                f"{name}: image {start + i} is not a blend of itself and its partner")
+            if labels[i] != labels[BATCH - 1 - i]:
+                expected = distributions[start + i, labels[i]]
+                assert abs(weight.mean() - expected) < 0.05, (
+                    f"{name}: label weight {expected:.3f} but {weight.mean():.3f} of the image is its own")
+                own_weights.append(expected)
+    assert len(set(np.round(own_weights, 4))) > 1, f"{name} mixed every sample alike: draw per sample"

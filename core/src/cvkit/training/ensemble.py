@@ -154,3 +154,19 @@ def average_run(run_dir: str | Path, last: int | None = None, best: int | None =
     if keep_best:
         written.append(str(mark_kept(run_dir, chosen)))
     return Comparison([c.path.name for c in chosen], last_scores, scores, metric, written)
+
+
+def evaluate_tta(run_dir: Any, tta: str) -> tuple[dict[str, float], dict[str, float]]:
+    """A run's validation metrics without and with test-time augmentation over ``tta``'s views."""
+    from cvkit.models.tta import test_time_augmented
+    from cvkit.models.tta_views import parse_tta
+    from cvkit.training.run import compile_model
+
+    config, _, model = load_run(run_dir)
+    views = parse_tta(tta, model.task or "classification")  # before any data loads
+    plan = plan_for_model(config, model)
+    _, val_ds = _datasets(plan, model)
+    plain = validation_scores(model, val_ds)
+    augmented = test_time_augmented(model, views)
+    compile_model(augmented, plan, model.task_spec, "adam")
+    return plain, validation_scores(augmented, val_ds)

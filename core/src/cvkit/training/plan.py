@@ -14,7 +14,7 @@ from typing import Any
 from cvkit.contract.params import check_params
 from cvkit.contract.plugins import get_registries
 from cvkit.contract.registry import BackboneSpec, DatasetSpec, HeadSpec
-from cvkit.data.augment import parse_augmentation
+from cvkit.data.augment import check_tasks, parse_augmentation
 from cvkit.errors import CvkitError
 from cvkit.models.backbone import check_input_size, default_image_size
 from cvkit.training.config import RunConfig
@@ -44,6 +44,11 @@ class RunPlan:
     def augmentation_items(self) -> list[dict[str, Any]]:
         """The augmentations in the form ``build_augmentation`` takes."""
         return [{"name": name, **params} for name, params in self.augmentations]
+
+    def mixes_labels(self) -> bool:
+        """Whether a mixing augmentation (MixUp, CutMix) turns the labels into distributions."""
+        registry = get_registries().augmentations
+        return any(registry.get(name).effect == "mixing" for name, _ in self.augmentations)
 
 
 def resolve_dataset(name: str) -> tuple[DatasetSpec, str]:
@@ -85,6 +90,18 @@ def parse_augmentations(items: list[Any]) -> tuple[tuple[str, Params], ...]:
     return tuple(parsed)
 
 
+def check_run_tta(run_dir: Any, tta: str | None) -> tuple[str, ...]:
+    """``--tta`` checked against the task in a run directory's config.json, before TensorFlow loads."""
+    from pathlib import Path
+
+    from cvkit.models.tta_views import parse_tta
+    from cvkit.training.config import read_run_config
+
+    if not tta or not (Path(run_dir) / "config.json").is_file():
+        return ()
+    return parse_tta(tta, str(read_run_config(run_dir)[1].get("task") or "classification"))
+
+
 def resolve_plan(config: RunConfig) -> RunPlan:
     """Check ``config`` and resolve every name in it, without TensorFlow; errors are one line."""
     config.validate()
@@ -92,7 +109,9 @@ def resolve_plan(config: RunConfig) -> RunPlan:
     backbone = registries.backbones.get(config.arch)
     head = registries.heads.get(config.head)
     augmentations = parse_augmentations(config.augmentations)
-    return _plan(config, backbone, head, augmentations=augmentations, task=None)
+    plan = _plan(config, backbone, head, augmentations=augmentations, task=None)
+    check_tasks([name for name, _ in augmentations], plan.task)
+    return plan
 
 
 def plan_for_model(config: RunConfig, model: Any) -> RunPlan:

@@ -15,6 +15,7 @@ from cvkit.data.augment import build_augmentation
 from cvkit.models.batchnorm import recalibrate_batch_norm
 from cvkit.training.config import CONFIG_FILE, RunConfig, read_run_config
 from cvkit.data.splits import DatasetSplits
+from cvkit.data.statistics import DatasetStatistics
 from cvkit.errors import CvkitError, NonFiniteLossError
 from cvkit.models.head import TaskSpec
 from cvkit.contract.registry import DatasetSpec, resolve_callable
@@ -43,6 +44,7 @@ class Prepared:
     splits: DatasetSplits
     task: TaskSpec
     model: Any
+    statistics: DatasetStatistics | None = None  # what augmentation builders may ask of the training data
 
 
 def load_splits(config: RunConfig, task: str, image_size: int | None) -> DatasetSplits:
@@ -69,8 +71,9 @@ def preflight(config: RunConfig) -> RunPlan:
     return resolve_plan(overfit_settings(config))
 
 
-def prepare(plan: RunPlan, start_weights: bool = True) -> Prepared:
-    """Load the plan's data and build its model (with ``--weights`` loaded, unless told not to)."""
+def prepare(plan: RunPlan, run_dir: Path | None = None, start_weights: bool = True) -> Prepared:
+    """Load the plan's data and build its model: ``run_dir`` gives a resumed run's stored statistics,
+    and ``--weights`` loads unless ``start_weights`` is false (a resumed run restores its own)."""
     config = plan.config
     splits = read_splits(plan)
     info = splits.info
@@ -78,6 +81,10 @@ def prepare(plan: RunPlan, start_weights: bool = True) -> Prepared:
         raise task_mismatch(plan.head, info.tasks, config.dataset)
     if info.num_train == 0 or info.num_validation == 0:
         raise CvkitError(f"dataset {config.dataset!r} has an empty train or validation split; add images")
+    statistics = DatasetStatistics(num_classes=info.num_classes, task=plan.task, channels=info.image_shape[-1],
+                                   train=splits.train, stored=run_dir, seed=config.seed)
+    build_augmentation(plan.augmentation_items(), image_size=(plan.image_size, plan.image_size),
+                       channels=info.image_shape[-1], seed=config.seed, statistics=statistics)
 
     from cvkit.models.assembly import create_model
     from cvkit.training.weights import build_options, load_start_weights
@@ -92,8 +99,9 @@ def prepare(plan: RunPlan, start_weights: bool = True) -> Prepared:
     )
     if start_weights and (note := load_start_weights(model, config)):
         print(note)
-    task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names)
-    return Prepared(plan, splits, task, model)
+    task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names,
+                    soft_labels=plan.mixes_labels())
+    return Prepared(plan, splits, task, model, statistics)
 
 
 def compile_model(model: Any, plan: RunPlan, task: TaskSpec, optimizer: Any, jit_compile: bool = False) -> list[str]:
@@ -122,7 +130,8 @@ def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True,
     augmenter = None
     if augment:
         augmenter = build_augmentation(plan.augmentation_items(), image_size=(plan.image_size, plan.image_size),
-                                       channels=info.image_shape[-1], seed=config.seed)
+                                       channels=info.image_shape[-1], seed=config.seed,
+                                       statistics=prepared.statistics)
     train = make_pipeline(prepared.splits.train, batch_size=config.batch_size, to_xy=to_xy, augment=augmenter,
                           shuffle=True, seed=config.seed, num_examples=info.num_train,
                           epochs=epochs if info.num_train else None, steps_per_epoch=steps_per_epoch)
@@ -187,7 +196,7 @@ def _train_with_ops_set(plan: RunPlan, verbose: int | None, start: Any, facts: d
     first_epoch = start.epoch if start else 0
     keras.utils.set_random_seed(config.seed)  # the epochs reseed themselves (EpochSeeds)
     with distribution_scope(config.strategy):  # the model, its optimizer and restored state on every device
-        prepared = prepare(plan, start_weights=not start)  # a resumed run restores its own weights
+        prepared = prepare(plan, start.run_dir if start else None, start_weights=not start)
         check_run_facts(facts, prepared)
         model, known = prepared.model, prepared.splits.info.num_train
         steps = max(1, -(-(known or config.batch_size) // config.batch_size))
@@ -204,6 +213,8 @@ def _train_with_ops_set(plan: RunPlan, verbose: int | None, start: Any, facts: d
     try:
         # config.json: the resolved config (image size, run directory) and facts about the data
         replace(config, out=str(run_dir)).write(run_dir, extra=run_facts(prepared))
+        if prepared.statistics is not None:  # what augmentations computed from the data (PCA)
+            prepared.statistics.write(run_dir)
         write_manifest(run_dir, config, first_epoch)
         if start:
             start.trim_metrics(run_dir / METRICS_CSV)

@@ -11,10 +11,20 @@ AUGMENTATIONS = {
     "shear": ({"factor": 0.2}, "random shear"),
     "stretch": ({"factor": 0.2}, "random aspect change of up to 20%"),
 }
+# RandAugment's scale for each: (value at magnitude 0, value at magnitude 10). Flip has no strength.
+MAGNITUDES = {
+    "crop": {"scale": (1.0, 0.5)},
+    "resized_crop": {"min_scale": (1.0, 0.4)},
+    "translate": {"factor": (0.0, 0.3)},
+    "rotate": {"degrees": (0.0, 30.0)},
+    "shear": {"factor": (0.0, 0.3)},
+    "stretch": {"factor": (0.0, 0.4)},
+}
 
 
 @hookimpl
 def register_augmentations(register: RegisterAugmentation) -> None:
     for name, (defaults, description) in AUGMENTATIONS.items():
         register(name, build=f"cvkit_aug_geometric.layers:{name}", family="geometric",
-                 defaults=defaults, description=description, effect="geometric")
+                 defaults=defaults, description=description, effect="geometric",
+                 magnitude=MAGNITUDES.get(name))

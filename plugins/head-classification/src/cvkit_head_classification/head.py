@@ -42,7 +42,7 @@ def _softmax_dense(x: Any, num_classes: int, name: str) -> Any:
 def classification_objectives(task: TaskSpec, outputs: list[str], *, label_smoothing: float = 0.0,
                               aux_weight: float = 0.3, **_: Any) -> Objectives:
     """Cross-entropy on every output; top-1 (and top-5 past 5 classes) on the main one."""
-    if label_smoothing:  # smoothing needs one-hot targets
+    if label_smoothing or task.soft_labels:  # smoothing and mixed labels need one-hot targets
         loss = lambda: keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)  # noqa: E731
         metrics = [keras.metrics.CategoricalAccuracy(name="accuracy"),
                    keras.metrics.TopKCategoricalAccuracy(k=5, name="top5_accuracy")]
@@ -58,10 +58,13 @@ def classification_objectives(task: TaskSpec, outputs: list[str], *, label_smoot
 
 
 def classification_targets(batch: dict, outputs: list[str], task: TaskSpec, *, label_smoothing: float = 0.0, **_: Any) -> dict:
-    """Every output is trained against the class label (one-hot when smoothing)."""
+    """Every output is trained against the class label (one-hot when smoothing or mixing; the
+    mixed ``label_distribution`` of a mixing augmentation when the batch has one)."""
     import tensorflow as tf
 
     labels = batch["labels"]
-    if label_smoothing:
+    if "label_distribution" in batch:
+        labels = batch["label_distribution"]
+    elif label_smoothing or task.soft_labels:
         labels = tf.one_hot(labels, task.num_classes)
     return {name: labels for name in outputs}

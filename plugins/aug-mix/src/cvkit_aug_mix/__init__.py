@@ -1,0 +1,1 @@
+"""MixUp, CutMix and RandAugment for cvkit."""
