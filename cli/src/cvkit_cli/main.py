@@ -84,22 +84,35 @@ def info(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override an arch parameter, KEY=VALUE.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Print the layer table.")] = True,
+    table: Annotated[bool, typer.Option("--table", help="Print the per-layer table with output shapes, parameters and multiply-accumulates.")] = False,
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="Write the per-layer table (output shapes, parameters, MACs) to this CSV file.")] = None,
 ) -> None:
     """A layer table, trainable and total parameters, and multiply-accumulates of an arch."""
     from cvkit.data.augment import parse_assignments
 
     spec = cvkit.get_backbone(arch)
     overrides = parse_assignments(set_ or [], "--set")
+    if csv is not None and csv.is_dir():
+        raise CvkitError(f"{csv} is a directory; pass a file name for --csv, such as layers.csv")
     if image_size is not None and image_size < 1:
         raise CvkitError(f"image size must be positive, got {image_size}")
     h, w, c = spec.input_shape
     shape = (image_size or h, image_size or w, channels or c)
     model = cvkit.create_model(spec.name, num_classes=num_classes, input_shape=shape, **overrides)
     summary = cvkit.model_summary(model)
+    if csv is not None:
+        from cvkit.insight.info import write_layer_csv
+
+        render.line(f"layer table written to {write_layer_csv(summary, csv)}")
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    if layers:
+    if table:
+        from cvkit.insight.info import layer_table
+
+        rows = [(n, t, o, f"{p:,}", f"{m:,}") for n, t, o, p, m in layer_table(summary)]
+        render.section(f"{spec.name} layers", rows, ("layer", "type", "output", "params", "MACs"))
+    elif layers:
         render.section(f"{spec.name} layers", [(r["name"], r["type"], str(tuple(r["output_shape"] or ())), f"{r['params']:,}") for r in summary["layers"]], ("layer", "type", "output", "params"))
     render.line(f"arch: {spec.name} (family {spec.family}, from {spec.plugin})")
     render.line(f"input: {'x'.join(str(d) for d in shape)}, classes: {num_classes}")
