@@ -12,7 +12,7 @@ import typer
 
 import cvkit
 from cvkit.errors import CvkitError
-from cvkit_cli import render
+from cvkit_cli import insight, render
 from cvkit_cli.ensembles import average, print_comparison
 from cvkit_cli.train_options import train_command
 
@@ -181,6 +181,7 @@ def _evaluate_ensemble(run_dir: Path, k: int, other_data: Optional[str], as_json
 
 
 app.command("average")(average)
+insight.register(app)
 
 
 @app.command()
