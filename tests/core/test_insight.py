@@ -126,3 +126,25 @@ def test_fgsm_epsilon_outside_zero_one_is_a_one_line_error(tmp_path):
     assert_user_error(run_cli("attack", str(tmp_path), "--fgsm-eps", "0.01,big"), "comma-separated numbers")
     assert list(tmp_path.iterdir()) == []
 
+
+def test_onnx_export_matches_keras(tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    from cvkit.serve.onnx_export import export_onnx
+
+    model = cvkit.create_model("lenet5", num_classes=3, input_shape=(32, 32, 1), class_names=["a", "b", "c"])
+    difference = export_onnx(model, tmp_path / "model.onnx")
+    assert (tmp_path / "model.onnx").stat().st_size > 1000
+    assert 0 <= difference < 1e-4
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_onnx_export_without_the_extra_names_the_install_command(tmp_path, monkeypatch):
+    import sys
+
+    from cvkit.serve.onnx_export import export_onnx
+
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)  # import tf2onnx now raises ImportError
+    with pytest.raises(CvkitError, match=r"cvkit-core\[onnx\]"):
+        export_onnx(SimpleNamespace(input_shape=(None, 32, 32, 1)), tmp_path / "model.onnx")
+    assert list(tmp_path.iterdir()) == []

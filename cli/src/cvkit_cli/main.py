@@ -243,21 +243,24 @@ def predict(
 def export(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write.")],
-    format: Annotated[str, typer.Option("--format", help="savedmodel or keras.")] = "savedmodel",
+    format: Annotated[str, typer.Option("--format", help="savedmodel, keras or onnx (needs the cvkit-core[onnx] extra).")] = "savedmodel",
     native_size: Annotated[bool, typer.Option(
         "--native-size",
         help="Segmentation SavedModel: run at each image's own size (a multiple of the backbone's stride) "
              "instead of resizing to the training size and the masks back, as cvkit predict does.",
     )] = False,
 ) -> None:
-    """Export a trained model as a TensorFlow SavedModel (serving_default takes uint8 images)."""
+    """Export a trained model: a TensorFlow SavedModel (serving_default takes uint8 images), a .keras
+    file, or an ONNX file (float 0-255 images; checked against the Keras model with ONNX Runtime)."""
     from cvkit.serve.export import FORMATS
     from cvkit.training.run import load_run
 
     if format not in FORMATS:
         raise CvkitError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
     if format == "onnx":
-        raise CvkitError("ONNX export needs the optional tf2onnx extra, which is not installed; use --format savedmodel")
+        from cvkit.serve.onnx_export import require_onnx
+
+        require_onnx()  # before loading the model: the missing extra is the first thing to say
     if native_size and format != "savedmodel":
         raise CvkitError("--native-size shapes the SavedModel's serving function; drop it or use --format savedmodel")
     _, _, model = load_run(run_dir)
@@ -268,6 +271,11 @@ def export(
             raise CvkitError(f"{out} already exists; pass another --out")
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(run_dir) / "model.keras", out)
+    elif format == "onnx":
+        from cvkit.serve.onnx_export import export_onnx
+
+        difference = export_onnx(model, out)
+        render.line(f"ONNX Runtime vs Keras on sample images: largest difference {difference:.2e}")
     else:
         cvkit.export_savedmodel(model, out, native_size=native_size)
     render.line(f"exported {format} to {out}")
