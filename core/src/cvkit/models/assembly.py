@@ -78,6 +78,8 @@ class CvkitModel(keras.Model):
         self.feature_maps = features.maps
         self.arch = arch
         self.head = head_spec.name if head_spec else None
+        # the distributions to name if a saved copy is loaded where they are not installed
+        self.distributions = {"arch": spec.plugin, **({"head": head_spec.plugin} if head_spec else {})}
         self.num_classes = num_classes
         self.image_shape = input_shape
         self.include_top = include_top
@@ -106,6 +108,7 @@ class CvkitModel(keras.Model):
             "task": self.task,
             "class_names": self.class_names,
             "bn_momentum": self.bn_momentum,
+            "distributions": self.distributions,
         }
 
     @classmethod
@@ -113,6 +116,7 @@ class CvkitModel(keras.Model):
         config = dict(config)
         config["input_shape"] = tuple(config["input_shape"])
         config.setdefault("bn_momentum", None)  # saved before cvkit set it: keep the layers' own
+        config.pop("distributions", None)  # recomputed from the installed plugins
         return cls(**config)
 
 
@@ -178,9 +182,11 @@ def load_model(path: str | Path) -> keras.Model:
     for kind, registry, key in (("arch", registries.backbones, "arch"), ("head", registries.heads, "head")):
         name = inner.get(key)
         if name and name not in registry:
+            distribution = (inner.get("distributions") or {}).get(key)
+            fix = f"install {distribution}" if distribution else "install the plugin that registers it"
             raise CvkitError(
                 f"{path} was built with {kind} {name!r}, which no installed plugin provides; "
-                f"install the plugin that registers it (`cvkit list` shows what is installed)"
+                f"{fix} (`cvkit list` shows what is installed)"
             )
     for registered in _registered_names(config):
         package, sep, _ = registered.partition(">")
@@ -191,7 +197,7 @@ def load_model(path: str | Path) -> keras.Model:
                     f"{path} uses the layer {registered!r}, which no installed plugin provides; "
                     f"install the plugin package {package!r}"
                 )
-    return keras.saving.load_model(path, compile=False)
+    return keras.saving.load_model(path, compile=False, safe_mode=True)  # no arbitrary code from the file
 
 
 def _import_plugin_package(package: str) -> None:
