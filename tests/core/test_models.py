@@ -56,6 +56,15 @@ def test_model_file_from_an_unknown_plugin_names_what_to_install(tmp_path):
         cvkit.load_model(path)
 
 
+def test_model_file_from_a_missing_plugin_names_its_distribution(tmp_path):
+    _, path = _saved(tmp_path)
+    with zipfile.ZipFile(path) as archive:
+        assert json.loads(archive.read("config.json"))["config"]["distributions"]["arch"] == "cvkit-densenet"
+    _rewrite_config(path, lambda c: c["config"].update(arch="hypernet9000", distributions={"arch": "cvkit-hypernet"}))
+    with pytest.raises(CvkitError, match="arch 'hypernet9000', which no installed plugin provides; install cvkit-hypernet"):
+        cvkit.load_model(path)
+
+
 def test_model_file_with_an_unknown_custom_layer_names_the_package(tmp_path):
     _, path = _saved(tmp_path)
     _rewrite_config(path, lambda c: c.setdefault("extra", {"registered_name": "cvkit_warp>WarpConv"}))

@@ -12,7 +12,7 @@ import typer
 
 import cvkit
 from cvkit.errors import CvkitError
-from cvkit_cli import render
+from cvkit_cli import insight, render
 from cvkit_cli.ensembles import average, print_comparison
 from cvkit_cli.train_options import train_command
 
@@ -84,22 +84,35 @@ def info(
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override an arch parameter, KEY=VALUE.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Print the layer table.")] = True,
+    table: Annotated[bool, typer.Option("--table", help="Print the per-layer table with output shapes, parameters and multiply-accumulates.")] = False,
+    csv: Annotated[Optional[Path], typer.Option("--csv", help="Write the per-layer table (output shapes, parameters, MACs) to this CSV file.")] = None,
 ) -> None:
     """A layer table, trainable and total parameters, and multiply-accumulates of an arch."""
     from cvkit.data.augment import parse_assignments
 
     spec = cvkit.get_backbone(arch)
     overrides = parse_assignments(set_ or [], "--set")
+    if csv is not None and csv.is_dir():
+        raise CvkitError(f"{csv} is a directory; pass a file name for --csv, such as layers.csv")
     if image_size is not None and image_size < 1:
         raise CvkitError(f"image size must be positive, got {image_size}")
     h, w, c = spec.input_shape
     shape = (image_size or h, image_size or w, channels or c)
     model = cvkit.create_model(spec.name, num_classes=num_classes, input_shape=shape, **overrides)
     summary = cvkit.model_summary(model)
+    if csv is not None:
+        from cvkit.insight.info import write_layer_csv
+
+        render.line(f"layer table written to {write_layer_csv(summary, csv)}")
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    if layers:
+    if table:
+        from cvkit.insight.info import layer_table
+
+        rows = [(n, t, o, f"{p:,}", f"{m:,}") for n, t, o, p, m in layer_table(summary)]
+        render.section(f"{spec.name} layers", rows, ("layer", "type", "output", "params", "MACs"))
+    elif layers:
         render.section(f"{spec.name} layers", [(r["name"], r["type"], str(tuple(r["output_shape"] or ())), f"{r['params']:,}") for r in summary["layers"]], ("layer", "type", "output", "params"))
     render.line(f"arch: {spec.name} (family {spec.family}, from {spec.plugin})")
     render.line(f"input: {'x'.join(str(d) for d in shape)}, classes: {num_classes}")
@@ -189,6 +202,7 @@ def _evaluate_tta(run_dir: Path, tta: str, other_data: Optional[str], as_json: b
 
 
 app.command("average")(average)
+insight.register(app)
 
 @app.command("augment")
 def augment(
@@ -276,21 +290,24 @@ def predict(
 def export(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write.")],
-    format: Annotated[str, typer.Option("--format", help="savedmodel or keras.")] = "savedmodel",
+    format: Annotated[str, typer.Option("--format", help="savedmodel, keras or onnx (needs the cvkit-core[onnx] extra).")] = "savedmodel",
     native_size: Annotated[bool, typer.Option(
         "--native-size",
         help="Segmentation SavedModel: run at each image's own size (a multiple of the backbone's stride) "
              "instead of resizing to the training size and the masks back, as cvkit predict does.",
     )] = False,
 ) -> None:
-    """Export a trained model as a TensorFlow SavedModel (serving_default takes uint8 images)."""
+    """Export a trained model: a TensorFlow SavedModel (serving_default takes uint8 images), a .keras
+    file, or an ONNX file (float 0-255 images; checked against the Keras model with ONNX Runtime)."""
     from cvkit.serve.export import FORMATS
     from cvkit.training.run import load_run
 
     if format not in FORMATS:
         raise CvkitError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
     if format == "onnx":
-        raise CvkitError("ONNX export needs the optional tf2onnx extra, which is not installed; use --format savedmodel")
+        from cvkit.serve.onnx_export import require_onnx
+
+        require_onnx()  # before loading the model: the missing extra is the first thing to say
     if native_size and format != "savedmodel":
         raise CvkitError("--native-size shapes the SavedModel's serving function; drop it or use --format savedmodel")
     _, _, model = load_run(run_dir)
@@ -301,6 +318,11 @@ def export(
             raise CvkitError(f"{out} already exists; pass another --out")
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(run_dir) / "model.keras", out)
+    elif format == "onnx":
+        from cvkit.serve.onnx_export import export_onnx
+
+        difference = export_onnx(model, out)
+        render.line(f"ONNX Runtime vs Keras on sample images: largest difference {difference:.2e}")
     else:
         cvkit.export_savedmodel(model, out, native_size=native_size)
     render.line(f"exported {format} to {out}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,7 @@ def model_summary(model: keras.Model) -> dict[str, Any]:
             "type": type(layer).__name__,
             "output_shape": shape,
             "params": int(sum(np.prod(w.shape) for w in layer.weights)),
+            "macs": layer_macs(layer),
         })
     return {
         "arch": getattr(model, "arch", model.name),
@@ -90,3 +92,31 @@ def model_summary(model: keras.Model) -> dict[str, Any]:
         "macs": count_macs(model),
         "layers": rows,
     }
+
+
+TABLE_COLUMNS = ("layer", "type", "output_shape", "params", "macs")
+
+
+def layer_table(summary: dict[str, Any]) -> list[tuple[str, str, str, int, int]]:
+    """One row per layer of a :func:`model_summary`: name, type, output shape, params, MACs."""
+    return [
+        (r["name"], r["type"], "x".join("?" if d is None else str(d) for d in (r["output_shape"] or [])[1:]),
+         r["params"], r["macs"])
+        for r in summary["layers"]
+    ]
+
+
+def write_layer_csv(summary: dict[str, Any], path: str | Path) -> Path:
+    """The layer table as CSV, written to a temporary file first so no half file is left."""
+    import csv
+    import os
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(TABLE_COLUMNS)
+        writer.writerows(layer_table(summary))
+    os.replace(partial, path)
+    return path

@@ -80,6 +80,8 @@ class CvkitModel(keras.Model):
         self.feature_maps = features.maps
         self.arch = arch
         self.head = head_spec.name if head_spec else None
+        # the distributions to name if a saved copy is loaded where they are not installed
+        self.distributions = {"arch": spec.plugin, **({"head": head_spec.plugin} if head_spec else {})}
         self.num_classes = num_classes
         self.image_shape = input_shape
         self.include_top = include_top
@@ -112,6 +114,7 @@ class CvkitModel(keras.Model):
             "class_names": self.class_names,
             "bn_momentum": self.bn_momentum,
             "preprocessing": self.preprocessing,
+            "distributions": self.distributions,
         }
 
     @classmethod
@@ -119,6 +122,7 @@ class CvkitModel(keras.Model):
         config = dict(config)
         config["input_shape"] = tuple(config["input_shape"])
         config.setdefault("bn_momentum", None)  # saved before cvkit set it: keep the layers' own
+        config.pop("distributions", None)  # recomputed from the installed plugins
         return cls(**config)
 
 
@@ -187,9 +191,11 @@ def load_model(path: str | Path) -> keras.Model:
     for kind, registry, key in (("arch", registries.backbones, "arch"), ("head", registries.heads, "head")):
         name = inner.get(key)
         if name and name not in registry:
+            distribution = (inner.get("distributions") or {}).get(key)
+            fix = f"install {distribution}" if distribution else "install the plugin that registers it"
             raise CvkitError(
                 f"{path} was built with {kind} {name!r}, which no installed plugin provides; "
-                f"install the plugin that registers it (`cvkit list` shows what is installed)"
+                f"{fix} (`cvkit list` shows what is installed)"
             )
     for registered in _registered_names(config):
         package, sep, _ = registered.partition(">")
@@ -200,7 +206,7 @@ def load_model(path: str | Path) -> keras.Model:
                     f"{path} uses the layer {registered!r}, which no installed plugin provides; "
                     f"install the plugin package {package!r}"
                 )
-    return keras.saving.load_model(path, compile=False)
+    return keras.saving.load_model(path, compile=False, safe_mode=True)  # no arbitrary code from the file
 
 
 def _import_plugin_package(package: str) -> None:
