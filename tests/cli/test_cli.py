@@ -51,6 +51,7 @@ def test_info_json_reports_params_and_macs():
     (["train", "--lr", "0"], ["learning rate must be a positive"]),
     (["train", "--set", "cardinality=4"], ["has no parameter 'cardinality'", "growth_rate"]),
     (["train", "--image-size", "8"], ["needs inputs of at least 32x32"]),
+    (["train", "--arch", "resnet18", "--memory-efficient"], ["'resnet18' has no memory-efficient mode", "densenet121"]),
     (["info", "resnet9000"], ["unknown arch 'resnet9000'"]),
     (["list", "gizmos"], ["cannot list 'gizmos'"]),
 ])
@@ -183,6 +184,7 @@ EVERY_TRAIN_OPTION = {  # RunConfig field -> (command-line arguments, the value 
     "label_smoothing": (["--label-smoothing", "0.1"], 0.1),
     "keep_checkpoints": (["--keep-checkpoints", "5"], 5),
     "out": (["-o", "/runs/x"], "/runs/x"),
+    "memory_efficient": (["--memory-efficient"], True),
 }
 
 

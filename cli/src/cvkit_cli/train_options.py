@@ -92,6 +92,8 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag("label_smoothing", float, "Classification heads: spread this much target mass over the other classes (e.g. 0.1)."),
     Flag("keep_checkpoints", int, "Epoch checkpoints kept in RUN_DIR/checkpoints (default 3)."),
     Flag("out", str, "Run directory (default runs/ARCH-HEAD-TIME); it must be new or empty.", ("--out", "-o")),
+    Flag("memory_efficient", bool, "Recompute concatenations and BatchNorm in the backward pass: "
+         "less memory, slower steps (DenseNet)."),
 )
 CONFIG_FILE_HELP = "A TOML or YAML file of settings; flags override it."
 RESUME_HELP = ("Continue the interrupted run in this directory from its last complete epoch "

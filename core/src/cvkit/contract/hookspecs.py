@@ -163,8 +163,11 @@ def register_backbones(register: RegisterBackbone) -> None:
     makes the family name (``"densenet"``) resolve to this variant. ``training_overrides``
     are params used only while training (GoogLeNet's auxiliary classifiers); the saved model is
     rebuilt without them. ``tiny`` are overrides that shrink the variant (depth, width) so
-    contract tests can build and train it in seconds at 32x32. Called once, when the
-    registries are first needed.
+    contract tests can build and train it in seconds at 32x32. A builder with a
+    ``memory_efficient`` parameter (in ``defaults``, false there) supports ``cvkit train
+    --memory-efficient``, which sets it true: the backward pass then recomputes wide
+    intermediate tensors instead of storing them, with the same outputs and gradients (DenseNet).
+    Called once, when the registries are first needed.
     ``Features.maps`` follows :func:`cvkit.required_feature_strides`: a map at every power of two
     from 4 up to the total stride.
     """

@@ -55,6 +55,7 @@ class RunConfig:
     label_smoothing: float = 0.0  # classification heads: the target mass spread over the other classes
     keep_checkpoints: int = 3  # the last epoch checkpoints kept in RUN_DIR/checkpoints
     out: str | None = None
+    memory_efficient: bool = False  # recompute cheap wide tensors in the backward pass (archs that declare it)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -110,6 +110,7 @@ def plan_for_model(config: RunConfig, model: Any) -> RunPlan:
 def _plan(config: RunConfig, backbone: BackboneSpec, head: HeadSpec, *,
           augmentations: tuple[tuple[str, Params], ...], task: str | None) -> RunPlan:
     backbone_params = check_params(backbone.name, backbone.defaults, config.backbone_params)
+    check_memory_efficient(config, backbone)
     head_params = check_params(f"head {head.name}", head.defaults, _with_label_smoothing(config, head))
     dataset, argument = resolve_dataset(config.dataset)
     task = task or pick_task(head, dataset.tasks, config.dataset)
@@ -123,6 +124,21 @@ def _plan(config: RunConfig, backbone: BackboneSpec, head: HeadSpec, *,
         task=task, backbone_params=_frozen(backbone_params), head_params=_frozen(head_params),
         augmentations=augmentations, image_size=image_size,
     )
+
+
+def memory_efficient_archs() -> list[str]:
+    """The archs whose builder takes ``memory_efficient`` (their defaults declare it)."""
+    return [spec.name for spec in get_registries().backbones if "memory_efficient" in spec.defaults]
+
+
+def check_memory_efficient(config: RunConfig, backbone: BackboneSpec) -> None:
+    """Refuse ``--memory-efficient`` for an arch whose builder has no such mode."""
+    if not isinstance(config.memory_efficient, bool):
+        raise CvkitError(f"memory_efficient must be true or false, got {config.memory_efficient!r}")
+    if config.memory_efficient and "memory_efficient" not in backbone.defaults:
+        supported = ", ".join(memory_efficient_archs()) or "none installed"
+        raise CvkitError(f"arch {backbone.name!r} has no memory-efficient mode; drop --memory-efficient "
+                         f"or train one of: {supported}")
 
 
 def _with_label_smoothing(config: RunConfig, head: HeadSpec) -> dict[str, Any]:

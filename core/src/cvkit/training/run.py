@@ -82,7 +82,8 @@ def prepare(plan: RunPlan) -> Prepared:
         plan.backbone.name, head=plan.head.name, num_classes=info.num_classes,
         input_shape=(plan.image_size, plan.image_size, info.image_shape[-1]),
         head_params=dict(plan.head_params), task=plan.task, class_names=list(info.class_names),
-        bn_momentum=config.bn_momentum, **{**config.backbone_params, **plan.backbone.training_overrides},
+        bn_momentum=config.bn_momentum, **{**config.backbone_params, **plan.backbone.training_overrides,
+                                           **({"memory_efficient": True} if config.memory_efficient else {})},
     )
     task = TaskSpec(task=plan.task, num_classes=info.num_classes, class_names=info.class_names)
     return Prepared(plan, splits, task, model)

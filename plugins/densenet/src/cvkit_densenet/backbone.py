@@ -22,11 +22,13 @@ def build_densenet(
     stem: str,
     stem_filters: int,
     dropout: float,
+    memory_efficient: bool = False,
 ) -> Features:
     """DenseNet: a stem, dense blocks joined by transitions, BN-ReLU at the end.
 
     The ImageNet stem (7x7/2 conv, 3x3/2 max-pool) puts the first block at stride 4; the CIFAR
     stem (one 3x3 conv) keeps stride 1, so DenseNet-BC's three blocks sit at strides 1, 2, 4.
+    ``memory_efficient`` trades recomputation for memory in the dense blocks (Pleiss et al.).
     """
     if growth_rate < 1 or not blocks or min(blocks) < 1:
         raise CvkitError("densenet needs growth_rate >= 1 and at least one block of >= 1 layers")
@@ -49,7 +51,7 @@ def build_densenet(
 
     for i, layers in enumerate(blocks):
         x = dense_block(x, name=f"conv{i + 2}", layers=layers, growth_rate=growth_rate,
-                        bottleneck_width=bottleneck_width, dropout=dropout)
+                        bottleneck_width=bottleneck_width, dropout=dropout, memory_efficient=memory_efficient)
         if i < len(blocks) - 1:
             if stride >= 2:
                 maps[stride] = x

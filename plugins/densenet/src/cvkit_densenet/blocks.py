@@ -28,8 +28,18 @@ def dense_layer(x: Any, *, name: str, growth_rate: int, bottleneck_width: int = 
     return keras.layers.Concatenate(name=f"{name}_concat")([x, y])
 
 
-def dense_block(x: Any, *, name: str, layers: int, growth_rate: int, bottleneck_width: int = 4, dropout: float = 0.0) -> Any:
-    """``layers`` dense layers; every layer sees the maps of all layers before it."""
+def dense_block(x: Any, *, name: str, layers: int, growth_rate: int, bottleneck_width: int = 4, dropout: float = 0.0,
+                memory_efficient: bool = False) -> Any:
+    """``layers`` dense layers; every layer sees the maps of all layers before it.
+
+    ``memory_efficient`` recomputes each layer's concatenation and first BN-ReLU in the
+    backward pass instead of storing them (``cvkit_densenet.efficient``).
+    """
+    if memory_efficient:
+        from cvkit_densenet.efficient import efficient_dense_block
+
+        return efficient_dense_block(x, name=name, layers=layers, growth_rate=growth_rate,
+                                     bottleneck_width=bottleneck_width, dropout=dropout)
     for i in range(layers):
         x = dense_layer(x, name=f"{name}_block{i + 1}", growth_rate=growth_rate,
                         bottleneck_width=bottleneck_width, dropout=dropout)

@@ -10,6 +10,7 @@ IMAGENET = {
     "stem": "imagenet",
     "stem_filters": 64,
     "dropout": 0.0,
+    "memory_efficient": False,  # recompute concatenations and BN-ReLU in the backward pass
 }
 
 VARIANTS = {
