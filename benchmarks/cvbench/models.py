@@ -169,7 +169,7 @@ def section_flops(settings: Settings) -> list[Row]:
     # Training is about 3 forward passes of work: the forward, and two products per layer backward.
     ours_share, twin_share = 3 * our_flops * ours.rate / peak, 3 * twin_flops * twin.rate / peak
     note = (f"{size} px, batch {batch}; peak {peak / 1e9:.1f} GFLOP/s (float32 1024x1024 matmul, best of "
-            f"before/after); forward {our_flops / 1e9:.2f} vs {twin_flops / 1e9:.2f} GFLOP per image")
+            f"before/after); forward {our_flops / 1e6:.1f} vs {twin_flops / 1e6:.1f} MFLOP per image")
     return [Row(2, f"{arch} training FLOP/s as share of matmul peak", round(ours_share, 3), round(twin_share, 3),
                 "share", f"keras.applications.{TWINS[arch]}", ratio(ours_share, twin_share), ">= twin's share",
                 ours_share >= 0.95 * twin_share, note)]
