@@ -92,6 +92,8 @@ def measure_pair(arch: str, settings: Settings, size: int, batch: int, steps: in
     del ours, twin, our_data, twin_data
     gc.collect()
     settings.cache[key] = (our_timing, twin_timing)
+    print(f"    {arch} at {size} px: cvkit {our_timing.rate:.1f} img/s, first step {our_timing.first_step:.0f} s; "
+          f"twin {twin_timing.rate:.1f} img/s, first step {twin_timing.first_step:.0f} s", flush=True)
     return our_timing, twin_timing
 
 
