@@ -9,6 +9,7 @@ time is the median over the steps after the first (which traces).
 
     uv run python benchmarks/memory.py                         # densenet121, 224 px, batch 32
     uv run python benchmarks/memory.py densenet121 128 16      # arch, size, batch
+    uv run python benchmarks/memory.py --speed densenet121 224 32   # only the alternating step times
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ import sys
 STEPS = 4
 
 
-def measure_memory(arch: str, size: int, batch: int, memory_efficient: bool, steps: int = STEPS) -> tuple[int, float]:
-    """(peak bytes training adds, median seconds per training step) of ``arch`` at ``size`` px."""
+def measure_memory(arch: str, size: int, batch: int, memory_efficient: bool, steps: int = STEPS,
+                   **backbone_params: object) -> tuple[int, float]:
+    """(peak bytes training adds, median seconds per training step) of ``arch`` at ``size`` px.
+
+    ``backbone_params`` override the arch's (tiny widths for a quick run)."""
     command = [sys.executable, os.path.abspath(__file__), "--child", arch, str(size), str(batch),
-               str(int(memory_efficient)), str(steps)]
+               str(int(memory_efficient)), str(steps), json.dumps(backbone_params)]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
@@ -40,15 +44,29 @@ def _peak_rss_bytes() -> int:
     return peak if sys.platform == "darwin" else peak * 1024  # Linux reports KiB
 
 
-def _child(arch: str, size: int, batch: int, memory_efficient: bool, steps: int) -> dict:
+def _child(arch: str, size: int, batch: int, memory_efficient: bool, steps: int, params: dict) -> dict:
     import time
 
+    step = _training_step(arch, size, batch, memory_efficient, params)
+    baseline = _peak_rss_bytes()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    later = sorted(times[1:]) or times
+    return {"peak_bytes": _peak_rss_bytes() - baseline, "step_seconds": later[len(later) // 2],
+            "baseline_bytes": baseline, "first_step_seconds": times[0]}
+
+
+def _training_step(arch: str, size: int, batch: int, memory_efficient: bool, params: dict) -> object:
+    """A function running one training step of a fresh model on one random batch."""
     import numpy as np
 
     import cvkit
 
     extra = {"memory_efficient": True} if memory_efficient else {}
-    model = cvkit.create_model(arch, num_classes=10, input_shape=(size, size, 3), **extra)
+    model = cvkit.create_model(arch, num_classes=10, input_shape=(size, size, 3), **params, **extra)
     outputs = list(model.output) if isinstance(model.output, dict) else None
     loss = {name: "sparse_categorical_crossentropy" for name in outputs} if outputs else "sparse_categorical_crossentropy"
     model.compile(optimizer="sgd", loss=loss)
@@ -56,34 +74,53 @@ def _child(arch: str, size: int, batch: int, memory_efficient: bool, steps: int)
     images = rng.uniform(0, 255, (batch, size, size, 3)).astype("float32")
     labels = rng.integers(0, 10, batch)
     targets = {name: labels for name in outputs} if outputs else labels
-    baseline = _peak_rss_bytes()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        model.train_on_batch(images, targets)
-        times.append(time.perf_counter() - start)
-    later = sorted(times[1:]) or times
-    return {"peak_bytes": _peak_rss_bytes() - baseline, "step_seconds": later[len(later) // 2],
-            "baseline_bytes": baseline, "first_step_seconds": times[0]}
+    return lambda: model.train_on_batch(images, targets)
 
 
-def compare(arch: str = "densenet121", size: int = 224, batch: int = 32) -> dict:
-    """Both modes, plain first; the memory saved and the slowdown as fractions."""
+def step_time_ratio(arch: str, size: int, batch: int, rounds: int = 3, **backbone_params: object) -> float:
+    """Memory-efficient over plain step time, both models in this process, stepped alternately
+    (A B A B) so that other load on the machine falls on both alike; the median of the rounds."""
+    import time
+
+    plain = _training_step(arch, size, batch, False, backbone_params)
+    efficient = _training_step(arch, size, batch, True, backbone_params)
+    plain(), efficient()  # trace
+    ratios = []
+    for _ in range(rounds):
+        seconds = []
+        for step in (plain, efficient):
+            start = time.perf_counter()
+            step()
+            seconds.append(time.perf_counter() - start)
+        ratios.append(seconds[1] / seconds[0])
+    return sorted(ratios)[len(ratios) // 2]
+
+
+def compare(arch: str = "densenet121", size: int = 224, batch: int = 32, alternate: bool = True) -> dict:
+    """Both modes' peak memory (plain first) and step times; the memory saved and the slowdown as
+    fractions, the slowdown also from alternate steps in one process (``alternate``)."""
     plain = measure_memory(arch, size, batch, False)
     efficient = measure_memory(arch, size, batch, True)
-    return {
+    result = {
         "arch": arch, "size": size, "batch": batch,
         "plain_peak_mib": round(plain[0] / 2**20, 1), "efficient_peak_mib": round(efficient[0] / 2**20, 1),
         "plain_step_s": round(plain[1], 3), "efficient_step_s": round(efficient[1], 3),
         "memory_saved": round(1 - efficient[0] / plain[0], 3),
         "slowdown": round(efficient[1] / plain[1] - 1, 3),
     }
+    if alternate:
+        result["slowdown_alternating"] = round(step_time_ratio(arch, size, batch) - 1, 3)
+    return result
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
-        arch, size, batch, efficient, steps = sys.argv[2:7]
-        print(json.dumps(_child(arch, int(size), int(batch), efficient == "1", int(steps))))
+        arch, size, batch, efficient, steps, params = sys.argv[2:8]
+        print(json.dumps(_child(arch, int(size), int(batch), efficient == "1", int(steps), json.loads(params))))
+    elif sys.argv[1:2] == ["--speed"]:  # only the alternating step-time ratio
+        arch, size, batch = sys.argv[2], *map(int, sys.argv[3:5])
+        print(json.dumps({"arch": arch, "size": size, "batch": batch,
+                          "slowdown_alternating": round(step_time_ratio(arch, size, batch) - 1, 3)}))
     else:
         args = sys.argv[1:]
         print(json.dumps(compare(args[0] if args else "densenet121", *map(int, args[1:3])), indent=2))

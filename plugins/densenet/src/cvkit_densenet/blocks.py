@@ -7,6 +7,7 @@ from typing import Any
 import keras
 
 from cvkit.layers import bn_act, conv_bn_act
+from cvkit_densenet.efficient import efficient_dense_block
 
 # keras.applications' DenseNet names its activations ``{name}_relu``.
 RELU = {"act_suffix": "relu"}
@@ -32,12 +33,10 @@ def dense_block(x: Any, *, name: str, layers: int, growth_rate: int, bottleneck_
                 memory_efficient: bool = False) -> Any:
     """``layers`` dense layers; every layer sees the maps of all layers before it.
 
-    ``memory_efficient`` recomputes each layer's concatenation and first BN-ReLU in the
-    backward pass instead of storing them (``cvkit_densenet.efficient``).
+    ``memory_efficient`` recomputes each layer's concatenation, BN-ReLUs and bottleneck conv
+    in the backward pass instead of storing them (``cvkit_densenet.efficient``).
     """
     if memory_efficient:
-        from cvkit_densenet.efficient import efficient_dense_block
-
         return efficient_dense_block(x, name=name, layers=layers, growth_rate=growth_rate,
                                      bottleneck_width=bottleneck_width, dropout=dropout)
     for i in range(layers):
