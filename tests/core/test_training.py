@@ -116,3 +116,27 @@ def test_precision_policy_is_restored_after_an_error():
             assert keras.mixed_precision.global_policy().name == name == "float64"
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_jit_compile_follows_keras_auto_unless_a_flag_says(monkeypatch):
+    from cvkit.models.head import TaskSpec
+    from cvkit.training.run import compile_model, preflight
+
+    plan = preflight(RunConfig(arch="densenet", backbone_params=TINY_DENSENET))
+    model = cvkit.create_model("densenet", num_classes=3, input_shape=(32, 32, 3), **TINY_DENSENET)
+    task = TaskSpec(task="classification", num_classes=3, class_names=("a", "b", "c"))
+    passed = []
+    compile_ = model.compile
+    monkeypatch.setattr(model, "compile", lambda **kw: passed.append(kw["jit_compile"]) or compile_(**kw))
+    compile_model(model, plan, task, "adam", RunConfig().jit_compile)
+    compile_model(model, plan, task, "adam", RunConfig(jit_compile=False).jit_compile)
+    assert passed == ["auto", False]  # auto: XLA on a GPU, off on a CPU
+
+
+def test_no_callback_copies_the_loss_to_the_host_every_step():
+    import keras
+
+    from cvkit.training.engine import AtomicCheckpoint
+
+    # A per-batch hook makes Keras hand over the step's logs as numbers: a host sync per step.
+    assert AtomicCheckpoint.on_train_batch_end is keras.callbacks.Callback.on_train_batch_end

@@ -85,7 +85,7 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
          lambda ratio: {"se_ratio": ratio}, merge=True),
     Flag("head_params", list[str], "Set a head parameter, KEY=VALUE.", ("--head-param",), assignments("--head-param"), merge=True),
     Flag("mixed_precision", bool, names=("--mixed-precision/--no-mixed-precision",)),
-    Flag("jit_compile", bool, "Compile with XLA.", ("--xla/--no-xla",)),
+    Flag("jit_compile", bool, "Compile with XLA (default: Keras' auto rule, XLA on a GPU and not on a CPU).", ("--xla/--no-xla",)),
     Flag("bn_momentum", float, "Every BatchNorm layer's momentum (default 0.9; 0.99 for long runs)."),
     Flag("bn_recalibration_batches", int,
          "Training batches that re-estimate BatchNorm statistics before the save (default 32; 0 turns it off)."),

@@ -51,7 +51,7 @@ class RunConfig:
     skip_invalid: bool = False  # skip (and count) bad images, masks and boxes instead of failing
     seed: int = 0
     mixed_precision: bool = False
-    jit_compile: bool = False
+    jit_compile: bool | None = None  # None: Keras' "auto", XLA on a GPU and off on a CPU
     bn_momentum: float | None = 0.9  # every BatchNorm layer's; None keeps the backbone's own
     bn_recalibration_batches: int = 32  # batches that re-estimate BN statistics before the save; 0: off
     backbone_params: dict[str, Any] = field(default_factory=dict)

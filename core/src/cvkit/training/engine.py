@@ -175,6 +175,8 @@ class AtomicCheckpoint(keras.callbacks.Callback):
     """Saves the model with its optimizer state after every epoch, atomically, plus the epoch.
 
     A NaN loss stops the run before the bad weights are saved, so the last checkpoint stays good.
+    It is checked once an epoch from the epoch's mean loss (NaN if any batch's was): a per-batch
+    check would copy the loss to the host after every step and stall a GPU.
     """
 
     def __init__(self, run_dir: Path, keep: int = 3, states: Any = None):
@@ -183,12 +185,6 @@ class AtomicCheckpoint(keras.callbacks.Callback):
         self.keep = keep
         self.states = states  # () -> the other callbacks' state, saved in state.json for a resume
         self.nan_epoch: int | None = None
-
-    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            self.nan_epoch = -1
-            self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         logs = logs or {}

@@ -104,11 +104,11 @@ def prepare(plan: RunPlan, run_dir: Path | None = None, start_weights: bool = Tr
     return Prepared(plan, splits, task, model, statistics)
 
 
-def compile_model(model: Any, plan: RunPlan, task: TaskSpec, optimizer: Any, jit_compile: bool = False) -> list[str]:
+def compile_model(model: Any, plan: RunPlan, task: TaskSpec, optimizer: Any, jit_compile: bool | None = None) -> list[str]:
     outputs = list(model.output.keys()) if isinstance(model.output, dict) else ["output"]
     objectives = resolve_callable(plan.head.objectives)(task, outputs, **plan.head_params)
     model.compile(optimizer=optimizer, loss=objectives.losses, loss_weights=objectives.loss_weights or None,
-                  metrics=objectives.metrics, jit_compile=jit_compile)
+                  metrics=objectives.metrics, jit_compile="auto" if jit_compile is None else jit_compile)
     return outputs
 
 
