@@ -173,7 +173,7 @@ def check_imagenet_twin(variant: str, size: int | None = None, batch: int = 2, t
     expected = np.array(twin(preprocess(images.copy())))
     expected *= _scale_classifier(twin, LOGIT_SCALE / max(LOGIT_SCALE, float(np.max(np.abs(expected)))))
     model = create_model(variant, num_classes=1000, input_shape=(size, size, 3), bn_momentum=None,
-                         preprocessing=weights.preprocessing, **weights.backbone_overrides)
+                         preprocessing=weights.model_preprocessing, **weights.backbone_overrides)
     with tempfile.TemporaryDirectory() as tmp:
         load_imagenet_weights(model, write_legacy_h5(twin, Path(tmp) / weights.file().name))
     difference = float(np.max(np.abs(logits(model, images) - expected)))
