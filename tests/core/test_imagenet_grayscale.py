@@ -16,6 +16,7 @@ from cvkit.training.weights import build_options
 SIZE = 32
 
 
+@pytest.mark.slow
 def test_a_grayscale_model_takes_the_tf_twins_weights(tmp_path) -> None:
     """MobileNet ("tf" preprocessing) at 32x32x1 loads its twin's file; gray images give the
     twin's logits on the same images repeated to RGB."""

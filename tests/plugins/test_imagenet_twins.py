@@ -27,6 +27,7 @@ def test_imagenet_twin_loads_exactly(variant: str) -> None:
     assert count_params(model)[0] == REFERENCE[variant][0]
 
 
+@pytest.mark.slow
 def test_a_misplaced_layer_fails_the_twin_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """A converter that swaps two early BN layers' weights (logits barely move) is caught."""
     import dataclasses
