@@ -65,6 +65,11 @@ class ImagenetWeights:
         if self.preprocessing not in PREPROCESSING_MODES:
             raise ValueError(f"preprocessing must be one of {PREPROCESSING_MODES}, got {self.preprocessing!r}")
 
+    @property
+    def model_preprocessing(self) -> str:
+        """The cvkit model's preprocessing mode: the twin's, taking grayscale images as RGB."""
+        return "tf_rgb" if self.preprocessing == "tf" else self.preprocessing
+
     def load_converter(self) -> WeightConverter:
         from cvkit.contract.registry import resolve_callable
 
@@ -238,7 +243,7 @@ def load_twin_weights(source: Mapping[str, list[np.ndarray]], model: Any, *,
 def load_imagenet_weights(model: Any, path: str | Path | None = None) -> None:
     """Set a CvkitModel's weights from its twin's file (``path``, or the one Keras keeps).
 
-    The model must be built with the twin's ``backbone_overrides`` and ``preprocessing``
+    The model must be built with the twin's ``backbone_overrides`` and ``model_preprocessing``
     (``--weights imagenet`` does so). The 1000-class top loads when the model has one.
     """
     weights = imagenet_weights_of(model.arch)

@@ -52,7 +52,7 @@ def build_options(config: RunConfig, backbone: BackboneSpec) -> dict[str, Any]:
         return {}
     if config.weights == IMAGENET:
         imagenet = backbone.imagenet
-        return {"preprocessing": imagenet.preprocessing, **imagenet.backbone_overrides}
+        return {"preprocessing": imagenet.model_preprocessing, **imagenet.backbone_overrides}
     if not config.weights.endswith(".keras"):
         return {}
     from cvkit.models.assembly import read_saved_config
