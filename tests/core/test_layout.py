@@ -17,7 +17,7 @@ ALLOWED = {
     "data": {"contract"},
     "training": {"contract", "models", "data", "layers"},
     "serve": {"contract", "models", "data"},
-    "insight": {"contract", "models", "data", "serve"},  # explains what serve predicts
+    "insight": {"contract", "models", "data", "serve", "training"},  # looks at trained runs and their predictions
 }
 
 
