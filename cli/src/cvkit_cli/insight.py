@@ -17,6 +17,7 @@ def explain(
     method: Annotated[str, typer.Option("--method", help="gradcam, saliency or occlusion; several comma-separated.")] = "gradcam",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the PNGs (default: RUN_DIR/explain).")] = None,
     class_name: Annotated[Optional[str], typer.Option("--class", help="Explain this class instead of the predicted one.")] = None,
+    pixel: Annotated[Optional[str], typer.Option("--pixel", metavar="ROW,COL", help="Segmentation runs: explain this pixel's class (rows and columns of the image file).")] = None,
 ) -> None:
     """Show which pixels a trained run's prediction rests on: one PNG per image and method.
 
@@ -24,9 +25,11 @@ def explain(
     probability. Grad-CAM uses the last feature map at stride 32 (a shallower one when that is a
     single pixel); saliency is the gradient of the class score with respect to the image;
     occlusion slides a grey patch and maps the drop in the class probability. Segmentation runs
-    are explained through the class with the largest mean pixel probability over the image.
+    are explained through the class with the largest mean pixel probability over the image, or
+    with --pixel through that pixel's class (its log-probability; the background is a class).
+    Localization runs explain the image's class and draw its predicted box.
     """
-    from cvkit.insight.explain import METHODS, explain as explain_images, write_explanations
+    from cvkit.insight.explain import METHODS, check_pixel_task, explain as explain_images, parse_pixel, write_explanations
     from cvkit.serve.predict import load_images
     from cvkit.training.run import load_run
 
@@ -36,13 +39,15 @@ def explain(
             from cvkit.errors import close_matches_hint
 
             raise CvkitError(f"unknown method {name!r}{close_matches_hint(name, METHODS)}; choose one of {', '.join(METHODS)}")
+    spot = parse_pixel(pixel) if pixel is not None else None
     _, _, model = load_run(run_dir)
+    check_pixel_task(model, spot)
     load_images([str(p) for p in images], (8, 8), model.input_shape[-1])  # every file an image before any work
-    results = [item for name in methods for item in explain_images(model, [str(p) for p in images], name, class_name)]
+    results = [item for name in methods for item in explain_images(model, [str(p) for p in images], name, class_name, spot)]
     for path in write_explanations(results, out or Path(run_dir) / "explain"):
         render.line(f"wrote {path}")
     for item in results:
-        render.line(f"{item.file}: {item.method} explains {item.class_name} {item.probability:.3f} ({item.note})")
+        render.line(f"{item.file}: {item.method} explains {item.class_name} {item.probability:.3f} for {item.subject} ({item.note})")
 
 
 def plot(
