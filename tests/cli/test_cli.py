@@ -188,6 +188,14 @@ EVERY_TRAIN_OPTION = {  # RunConfig field -> (command-line arguments, the value 
     "out": (["-o", "/runs/x"], "/runs/x"),
     "weights": (["--weights", "imagenet"], "imagenet"),
     "memory_efficient": (["--memory-efficient"], True),
+    "freeze_stages": (["--freeze-stages", "2"], 2),
+    "unfreeze_at": (["--unfreeze-at", "3"], 3),
+    "finetune_lr_factor": (["--finetune-lr-factor", "0.2"], 0.2),
+    "overfit_batches": (["--overfit-batches", "2"], 2),
+    "ema": (["--ema", "0.999"], 0.999),
+    "strategy": (["--strategy", "mirrored"], "mirrored"),
+    "deterministic": (["--deterministic"], True),
+    "lr_scale": (["--lr-scale", "linear"], "linear"),
 }
 
 
@@ -199,7 +207,7 @@ def test_every_train_option_reaches_its_config_field(tmp_path, monkeypatch, caps
     from cvkit_cli.train_options import TRAIN_FLAGS
 
     seen = []
-    monkeypatch.setattr(cvkit, "train", lambda config: seen.append(config) or cvkit.TrainResult(tmp_path, {"accuracy": 0.5}))
+    monkeypatch.setattr(cvkit, "train", lambda config, **_: seen.append(config) or cvkit.TrainResult(tmp_path, {"accuracy": 0.5}))
     settings = tmp_path / "run.toml"
     settings.write_text('epochs = 5\nmomentum = 0.8\n[backbone_params]\nstem = "cifar"\n')
     args = [arg for option, _ in EVERY_TRAIN_OPTION.values() for arg in option]

@@ -21,6 +21,13 @@ from cvkit.contract.registry import resolve_callable
 from cvkit.models.preprocessing import preprocessing_layer
 
 
+def _check_counts(num_classes: int, bn_momentum: float | None) -> None:
+    if num_classes < 1:
+        raise CvkitError(f"num_classes must be at least 1, got {num_classes}")
+    if bn_momentum is not None and not 0 <= bn_momentum < 1:
+        raise CvkitError(f"bn_momentum must be in [0, 1), got {bn_momentum}; 0.9 suits short runs, 0.99 long ones")
+
+
 @keras.saving.register_keras_serializable(package="cvkit")
 class CvkitModel(keras.Model):
     """A backbone with an optional task head, built from registry names.
@@ -53,10 +60,7 @@ class CvkitModel(keras.Model):
         params = check_params(arch, spec.defaults, backbone_params or {})
         input_shape = tuple(input_shape or spec.input_shape)
         check_input_size(arch, input_shape, spec.min_input_size)
-        if num_classes < 1:
-            raise CvkitError(f"num_classes must be at least 1, got {num_classes}")
-        if bn_momentum is not None and not 0 <= bn_momentum < 1:
-            raise CvkitError(f"bn_momentum must be in [0, 1), got {bn_momentum}; 0.9 suits short runs, 0.99 long ones")
+        _check_counts(num_classes, bn_momentum)
 
         inputs = keras.Input(shape=input_shape, name="images")
         x = preprocessing_layer(preprocessing)(inputs)
