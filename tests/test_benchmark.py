@@ -35,6 +35,7 @@ def test_unknown_section_or_arch_is_one_line_listing_the_valid_ones(args, fragme
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # about a minute and a half; the extended suite runs it
 def test_tiny_quick_run_measures_every_section(tmp_path):
     result = run_bench("--tiny", "--out", str(tmp_path))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -26,6 +26,7 @@ def test_bad_finetune_settings_get_one_line_and_write_nothing(tmp_path, args, fr
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # tests/core/test_finetune.py checks the overfit mode in process; this is the CLI run
 def test_overfit_batches_drives_the_loss_near_zero_without_augmentation(tmp_path):
     out = tmp_path / "run"
     result = run_cli(*TRAIN, "--epochs", "30", "--lr", "0.003", "--optimizer", "adamw", "--weight-decay", "0.01",

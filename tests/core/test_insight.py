@@ -32,7 +32,7 @@ def shape_images(tmp_path_factory):
     from cvkit_data_shapes.generate import generate
 
     folder = tmp_path_factory.mktemp("shape-images")
-    images, _, _, masks = generate(8, seed=123, size=SIZE)
+    images, _, _, masks = generate(32, seed=123, size=SIZE)  # 8 images swing the heat ratio from 0.8 to 1.8
     paths = []
     for i, image in enumerate(images):
         paths.append(str(folder / f"shape{i}.png"))
@@ -50,7 +50,7 @@ def test_gradcam_puts_its_heat_on_the_shape(shapes_run, shape_images):
     maps = explain(model, paths, "gradcam")
     inside = np.mean([m.heat[mask].mean() for m, mask in zip(maps, masks)])
     outside = np.mean([m.heat[~mask].mean() for m, mask in zip(maps, masks)])
-    assert inside > 1.5 * outside, (inside, outside)
+    assert inside > 1.3 * outside, (inside, outside)  # 1.5-1.7 over 32 images from two training seeds
     assert all("stride-16 map" in m.note for m in maps)
 
 
