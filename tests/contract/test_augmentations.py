@@ -37,7 +37,9 @@ def test_augmentation_keeps_the_contract(name):
 
 def _scaled() -> list[tuple[str, int]]:
     registry = cvkit.get_registries().augmentations
-    return [(name, m) for name in cvkit.list_augmentations() if registry.get(name).magnitude for m in MAGNITUDES]
+    # the defaults (above) and magnitude 10 run by default; magnitude 4 in the extended suite (-m heavy)
+    return [pytest.param(name, m, marks=pytest.mark.heavy if m < max(MAGNITUDES) else ())
+            for name in cvkit.list_augmentations() if registry.get(name).magnitude for m in MAGNITUDES]
 
 
 @pytest.mark.parametrize(("name", "magnitude"), _scaled())

@@ -16,6 +16,7 @@ LOSS_TOLERANCE = 1e-4  # measured: 2e-6 (float sums in another order on two devi
 
 
 @pytest.mark.slow
+@pytest.mark.heavy  # a 30-second subprocess; the extended suite (-m heavy) runs it
 def test_mirrored_training_matches_one_device_and_writes_a_whole_run(tmp_path):
     run = tmp_path / "run"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
