@@ -22,6 +22,7 @@ from cvkit.models.backbone import (
 from cvkit.data.splits import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image, split_indices
 from cvkit.data.statistics import DatasetStatistics, RgbPca
 from cvkit.data.detection import largest_box_labels, pad_detection_boxes
+from cvkit.data.coco_map import DetectionResult, DetectionTruth, coco_average_precision
 from cvkit.data.augment import build_augmentation
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
 from cvkit.models.head import Objectives, TaskSpec
@@ -148,7 +149,7 @@ __all__ = [
     "HeadObjectives", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
     "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
-    "CvkitError", "CvkitModel", "DatasetInfo", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
+    "CvkitError", "CvkitModel", "DatasetInfo", "DetectionResult", "DetectionTruth", "coco_average_precision", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
     "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
     "RunConfig", "TaskSpec", "TrainResult",
     "UnknownNameError", "build_augmentation", "check_input_size", "check_params", "count_macs", "count_params",
