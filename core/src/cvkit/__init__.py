@@ -23,7 +23,7 @@ from cvkit.data.splits import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image
 from cvkit.data.statistics import DatasetStatistics, RgbPca
 from cvkit.data.augment import build_augmentation
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
-from cvkit.models.head import Objectives, TaskSpec
+from cvkit.models.head import DETECTION_DEFAULTS, DetectionThresholds, Objectives, TaskSpec
 from cvkit.contract.hookimpl import hookimpl
 from cvkit.contract.hookspecs import (  # the contract's types, for annotating plugins
     Augmentation,
@@ -33,6 +33,7 @@ from cvkit.contract.hookspecs import (  # the contract's types, for annotating p
     DatasetLoader,
     HeadBuilder,
     HeadObjectives,
+    HeadPostprocess,
     HeadTargets,
     NativeTop,
     RegisterAugmentation,
@@ -144,11 +145,11 @@ def unregister_plugin(name: str) -> None:
 
 __all__ = [
     "Augmentation", "AugmentationBuilder", "BackboneBuilder", "BlockFn", "DatasetLoader", "HeadBuilder",
-    "HeadObjectives", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
+    "HeadObjectives", "HeadPostprocess", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
     "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
     "CvkitError", "CvkitModel", "DatasetInfo", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
-    "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
+    "DETECTION_DEFAULTS", "DetectionThresholds", "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
     "RunConfig", "TaskSpec", "TrainResult",
     "UnknownNameError", "build_augmentation", "check_input_size", "check_params", "count_macs", "count_params",
     "create_model", "default_image_size", "evaluate", "export_savedmodel", "get_backbone", "get_block",
