@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cvkit import CvkitError
 from cvkit.testing.augmentations import SIZE, run_augmentation
 
 SLACK = 1.5 / SIZE  # a pixel of rounding on either side
@@ -82,11 +81,3 @@ def test_translate_moves_boxes_and_drops_those_pushed_out():
 def test_other_geometric_augmentations_keep_padded_boxes_on_their_objects(name):
     _check_boxes_follow_pixels(name, run_augmentation(name, _detection_batch(count=8), nearest=True))
 
-
-def test_mixing_is_refused_for_detection_in_one_line():
-    from cvkit.data.augment import check_tasks
-
-    for name in ("mixup", "cutmix"):
-        with pytest.raises(CvkitError, match=f"augmentation '{name}' has no meaning for detection") as info:
-            check_tasks([name], "detection")
-        assert "\n" not in str(info.value)
