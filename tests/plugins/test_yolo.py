@@ -20,14 +20,14 @@ def _batch(boxes: list[list[list[float]]], labels: list[list[int]], size: int = 
 def test_targets_put_each_box_in_the_cell_of_its_centre_and_skip_padding():
     from cvkit_head_detection.head import yolo_targets
 
-    boxes = [[[0.1, 0.1, 0.3, 0.3], [0.55, 0.6, 0.95, 0.9], [0.6, 0.7, 0.7, 0.8], [0.0, 0.0, 0.0, 0.0]]]
-    target = yolo_targets(_batch(boxes, [[2, 1, 0, -1]]), ["detections"], TASK, grid=2)["detections"].numpy()
+    boxes = [[[0.1, 0.1, 0.3, 0.3], [0.6, 0.7, 0.7, 0.8], [0.55, 0.6, 0.95, 0.9], [0.0, 0.0, 0.0, 0.0]]]
+    target = yolo_targets(_batch(boxes, [[2, 0, 1, -1]]), ["detections"], TASK, grid=2)["detections"].numpy()
     assert target.shape == (1, 2, 2, 5 + 3)
     np.testing.assert_array_equal(target[0, ..., 4], [[1, 0], [0, 1]])  # (row, column): top left, bottom right
     np.testing.assert_allclose(target[0, 0, 0, :4], boxes[0][0])
     np.testing.assert_array_equal(target[0, 0, 0, 5:], [0, 0, 1])
     # two centres in the bottom-right cell: the larger box (class 1) wins, the padding row is ignored
-    np.testing.assert_allclose(target[0, 1, 1, :4], boxes[0][1])
+    np.testing.assert_allclose(target[0, 1, 1, :4], boxes[0][2])
     np.testing.assert_array_equal(target[0, 1, 1, 5:], [0, 1, 0])
     assert not target[0, 0, 1].any() and not target[0, 1, 0].any()
 
