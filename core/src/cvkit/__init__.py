@@ -25,7 +25,7 @@ from cvkit.data.detection import largest_box_labels, pad_detection_boxes
 from cvkit.data.coco_map import DetectionResult, DetectionTruth, coco_average_precision
 from cvkit.data.augment import build_augmentation
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
-from cvkit.models.head import Objectives, TaskSpec
+from cvkit.models.head import DETECTION_DEFAULTS, DetectionThresholds, Objectives, TaskSpec
 from cvkit.contract.hookimpl import hookimpl
 from cvkit.contract.hookspecs import (  # the contract's types, for annotating plugins
     Augmentation,
@@ -35,6 +35,7 @@ from cvkit.contract.hookspecs import (  # the contract's types, for annotating p
     DatasetLoader,
     HeadBuilder,
     HeadObjectives,
+    HeadPostprocess,
     HeadTargets,
     NativeTop,
     RegisterAugmentation,
@@ -160,4 +161,5 @@ __all__ = [
     "reset_plugin_manager",
     "resolve_callable", "split_indices", "splits_from_arrays", "to_example", "train",
     "unregister_plugin",
+    "DETECTION_DEFAULTS", "DetectionThresholds", "HeadPostprocess",
 ]
