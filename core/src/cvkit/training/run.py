@@ -18,6 +18,7 @@ from cvkit.data.splits import DatasetSplits
 from cvkit.data.statistics import DatasetStatistics
 from cvkit.errors import CvkitError, NonFiniteLossError
 from cvkit.models.head import TaskSpec
+from cvkit.serve.detection import detection_scores
 from cvkit.contract.registry import DatasetSpec, resolve_callable
 from cvkit.training.finetune import OverfitCheck, overfit_check, overfit_settings
 from cvkit.training.files import CHECKPOINT_DIR, CURVES_PNG, METRICS_CSV, MODEL_FILE, RESULT_FILE
@@ -384,7 +385,7 @@ def evaluate(run_dir: str | Path, dataset: str | None = None, data_dir: str | No
             raise CvkitError(f"dataset {config.dataset!r} has {channels}-channel images but the model takes "
                              f"{model.input_shape[-1]}; evaluate on a dataset with {model.input_shape[-1]}-channel images")
     _, val_ds = trained_model_datasets(Prepared(plan, splits, model.task_spec, model))
-    return validation_scores(model, val_ds)
+    return {**validation_scores(model, val_ds), **detection_scores(model, splits.validation)}  # COCO AP for detection
 
 
 def trained_model_datasets(prepared: Prepared) -> tuple[Any, Any]:
