@@ -21,6 +21,8 @@ from cvkit.models.backbone import (
 )
 from cvkit.data.splits import BOX_FORMAT, DatasetInfo, DatasetSplits, read_image, split_indices
 from cvkit.data.statistics import DatasetStatistics, RgbPca
+from cvkit.data.detection import largest_box_labels, pad_detection_boxes
+from cvkit.data.coco_map import DetectionResult, DetectionTruth, coco_average_precision
 from cvkit.data.augment import build_augmentation
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
 from cvkit.models.head import Objectives, TaskSpec
@@ -147,14 +149,14 @@ __all__ = [
     "HeadObjectives", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
     "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
-    "CvkitError", "CvkitModel", "DatasetInfo", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
+    "CvkitError", "CvkitModel", "DatasetInfo", "DetectionResult", "DetectionTruth", "coco_average_precision", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
     "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
     "RunConfig", "TaskSpec", "TrainResult",
     "UnknownNameError", "build_augmentation", "check_input_size", "check_params", "count_macs", "count_params",
     "create_model", "default_image_size", "evaluate", "export_savedmodel", "get_backbone", "get_block",
-    "get_plugin_manager", "get_registries", "global_pool", "hookimpl", "list_augmentations",
+    "get_plugin_manager", "get_registries", "global_pool", "hookimpl", "largest_box_labels", "list_augmentations",
     "list_backbones", "list_blocks", "list_datasets", "list_heads", "list_plugins", "load_model",
-    "model_summary", "predict", "read_image", "register_plugin", "register_variants", "required_feature_strides",
+    "model_summary", "pad_detection_boxes", "predict", "read_image", "register_plugin", "register_variants", "required_feature_strides",
     "reset_plugin_manager",
     "resolve_callable", "split_indices", "splits_from_arrays", "to_example", "train",
     "unregister_plugin",

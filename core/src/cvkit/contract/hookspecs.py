@@ -229,7 +229,9 @@ def register_augmentations(register: RegisterAugmentation) -> None:
     ``(batch, height, width, channels)``, values 0 to 255, already resized to ``image_size``;
     ``"labels"``: int32 ``(batch,)``; with localization data ``"bounding_boxes"``:
     ``{"boxes": float32 (batch, 1, 4), "labels": int32 (batch, 1)}``, boxes as ``rel_xyxy``
-    (x1, y1, x2, y2 as fractions 0 to 1 of the width and height); with segmentation data
+    (x1, y1, x2, y2 as fractions 0 to 1 of the width and height); with detection data the same
+    padded to ``(batch, max_boxes, 4)`` and ``(batch, max_boxes)`` (padding: box 0, label -1),
+    and a geometric augmentation gives a box that leaves the image label -1 and box 0; with segmentation data
     ``"segmentation_masks"``: int32 ``(batch, height, width, 1)`` class ids, 0 the
     background. It gets whole batches, so it must draw per sample (a crop, flip or colour for
     each image, not one for the batch). Its randomness comes from a seed per batch, new every
@@ -258,10 +260,12 @@ def register_datasets(register: RegisterDataset) -> None:
     Each example holds ``"images"``: uint8 ``(height, width, channels)`` already resized to
     ``image_size``; ``"labels"``: int32 scalar class id; for localization
     ``"bounding_boxes"``: ``{"boxes": float32 (1, 4) rel_xyxy, "labels": int32 (1,)}``; for
+    detection the same padded to ``(max_boxes, 4)`` and ``(max_boxes,)`` with box 0 and label -1,
+    real boxes first (``"labels"`` is then the class of the largest object, 0 without one); for
     segmentation ``"segmentation_masks"``: int32 ``(height, width, 1)`` class ids (0 the
     background, ``label + 1`` for class ``label``). :class:`cvkit.DatasetInfo` gives ``name``,
     ``class_names``, ``image_shape`` (of the returned images), ``tasks``, ``num_train``,
-    ``num_validation`` and, for segmentation, ``mask_classes``.
+    ``num_validation``, for segmentation ``mask_classes`` and for detection ``max_boxes``.
     :func:`cvkit.splits_from_arrays` builds all of this from NumPy arrays. A bad example is a
     :class:`cvkit.CvkitError` naming it, unless ``skip_invalid`` is true: then it is skipped and
     the count is reported. Accept ``**others`` so new keywords do not break the loader.

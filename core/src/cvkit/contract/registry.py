@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     )
     from cvkit.models.pretrained import ImagenetWeights
 
-TASKS = ("classification", "localization", "segmentation")
+TASKS = ("classification", "localization", "segmentation", "detection")
 # What an augmentation does to boxes and masks: moves them with the pixels, leaves them (colour
 # only), or leaves them while filling patches of pixels (random erasing, cutout); a mixing one
 # blends pairs of samples and their labels (MixUp, CutMix).

@@ -1,7 +1,8 @@
 """The dataset interface and the generic loaders every plugin can use.
 
 Examples are dicts: ``images`` (uint8, HxWxC), ``labels`` (int32), and where the data set has
-them ``bounding_boxes`` (``{"boxes": float32 [N, 4] in rel_xyxy, "labels": int32 [N]}``) and
+them ``bounding_boxes`` (``{"boxes": float32 [N, 4] in rel_xyxy, "labels": int32 [N]}``; for detection
+padded to ``max_boxes`` with box 0 and label -1, see :mod:`cvkit.data.detection`) and
 ``segmentation_masks`` (int32 HxWx1 of class ids, background 0).
 """
 
@@ -31,6 +32,7 @@ class DatasetInfo:
     num_train: int | None = None
     num_validation: int | None = None
     mask_classes: tuple[str, ...] = ()
+    max_boxes: int = 1  # detection: the padding length of bounding_boxes (the most objects per image)
 
     @property
     def num_classes(self) -> int:
@@ -59,7 +61,7 @@ def split_indices(count: int, validation_fraction: float, seed: int) -> tuple[np
 def splits_from_arrays(
     info: DatasetInfo,
     images: np.ndarray,
-    labels: np.ndarray,
+    labels: np.ndarray | None,
     *,
     image_size: tuple[int, int] | None,
     seed: int,
@@ -68,20 +70,30 @@ def splits_from_arrays(
     masks: np.ndarray | None = None,
     limit: int | None = None,
     validation: tuple[np.ndarray, ...] | None = None,
+    box_labels: np.ndarray | None = None,
 ) -> DatasetSplits:
     """Build :class:`DatasetSplits` from in-memory arrays, resized to ``image_size`` (height, width).
 
-    ``boxes`` are ``[N, 4]`` rel_xyxy (one box per image); ``masks`` are ``[N, H, W]`` class
+    ``boxes`` are ``[N, 4]`` rel_xyxy (one box per image), or for detection padded
+    ``[N, max_boxes, 4]`` with ``box_labels`` ``[N, max_boxes]`` (-1 pads; ``labels`` may then be
+    None: the class of each image's largest object, 0 without one); ``masks`` are ``[N, H, W]`` class
     ids, 0 for the background and ``label + 1`` for class ``label``. Both are checked first (see
     :func:`check_box` and :func:`check_mask`). ``limit`` keeps the first examples of the train
     split (the overfit sanity check).
     """
     import tensorflow as tf
 
-    check_arrays(info, images, boxes, masks)
-    columns = {"images": images, "labels": labels.astype("int32")}
-    if boxes is not None:
-        columns["boxes"] = boxes.astype("float32")
+    columns: dict[str, np.ndarray] = {"images": images}
+    if box_labels is not None:
+        columns.update(_detection_columns(info, images, boxes, box_labels))
+        info = DatasetInfo(**{**info.__dict__, "max_boxes": columns["box_labels"].shape[1]})
+        labels = columns["labels"] if labels is None else labels
+    else:
+        check_arrays(info, images, boxes, None)
+        if boxes is not None:
+            columns["boxes"] = boxes.astype("float32")
+    check_arrays(info, images, None, masks)
+    columns["labels"] = np.asarray(labels).astype("int32")
     if masks is not None:
         columns["masks"] = masks.astype("int32")
     if len(images) == 0:
@@ -100,6 +112,23 @@ def splits_from_arrays(
     return DatasetSplits(train=make(train_idx), validation=make(val_idx), info=info)
 
 
+def _detection_columns(info: DatasetInfo, images: np.ndarray, boxes: np.ndarray | None,
+                       box_labels: np.ndarray) -> dict[str, np.ndarray]:
+    """Padded detection boxes checked, real boxes first, at least one row, plus each image's label."""
+    from cvkit.data import detection
+
+    if boxes is None:
+        raise ValueError("box_labels needs the padded boxes (N, max_boxes, 4) too")
+    boxes, box_labels = np.asarray(boxes, dtype="float32"), np.asarray(box_labels, dtype="int32")
+    if boxes.shape[:1] != (len(images),) or box_labels.shape[:1] != (len(images),):
+        raise ValueError(f"{len(images)} images but boxes {boxes.shape} and box labels {box_labels.shape}")
+    if boxes.shape[1] == 0:
+        boxes, box_labels = np.zeros((len(images), 1, 4), "float32"), np.full((len(images), 1), -1, "int32")
+    detection.check_detection_arrays(info.name, boxes, box_labels, info.num_classes)
+    boxes, box_labels = detection.real_boxes_first(boxes, box_labels)
+    return {"boxes": boxes, "box_labels": box_labels, "labels": detection.largest_box_labels(boxes, box_labels)}
+
+
 def to_example(raw: dict, image_size: tuple[int, int] | None) -> dict:
     """Turn a flat record (images, labels, boxes, masks) into a resized example dict."""
     import tensorflow as tf
@@ -111,7 +140,7 @@ def to_example(raw: dict, image_size: tuple[int, int] | None) -> dict:
     if "boxes" in raw:
         example["bounding_boxes"] = {
             "boxes": tf.reshape(tf.cast(raw["boxes"], tf.float32), (-1, 4)),
-            "labels": tf.reshape(tf.cast(raw["labels"], tf.int32), (-1,)),
+            "labels": tf.reshape(tf.cast(raw.get("box_labels", raw["labels"]), tf.int32), (-1,)),
         }
     if "masks" in raw:
         mask = raw["masks"]
