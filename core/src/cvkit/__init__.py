@@ -25,7 +25,7 @@ from cvkit.data.detection import largest_box_labels, pad_detection_boxes
 from cvkit.data.coco_map import DetectionResult, DetectionTruth, coco_average_precision
 from cvkit.data.augment import build_augmentation
 from cvkit.errors import CvkitError, DuplicateNameError, PluginError, UnknownNameError
-from cvkit.models.head import Objectives, TaskSpec
+from cvkit.models.head import DETECTION_DEFAULTS, DetectionThresholds, Objectives, TaskSpec
 from cvkit.contract.hookimpl import hookimpl
 from cvkit.contract.hookspecs import (  # the contract's types, for annotating plugins
     Augmentation,
@@ -35,6 +35,7 @@ from cvkit.contract.hookspecs import (  # the contract's types, for annotating p
     DatasetLoader,
     HeadBuilder,
     HeadObjectives,
+    HeadPostprocess,
     HeadTargets,
     NativeTop,
     RegisterAugmentation,
@@ -146,11 +147,11 @@ def unregister_plugin(name: str) -> None:
 
 __all__ = [
     "Augmentation", "AugmentationBuilder", "BackboneBuilder", "BlockFn", "DatasetLoader", "HeadBuilder",
-    "HeadObjectives", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
+    "HeadObjectives", "HeadPostprocess", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
     "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
     "CvkitError", "CvkitModel", "DatasetInfo", "DetectionResult", "DetectionTruth", "coco_average_precision", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
-    "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
+    "DETECTION_DEFAULTS", "DetectionThresholds", "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
     "RunConfig", "TaskSpec", "TrainResult",
     "UnknownNameError", "build_augmentation", "check_input_size", "check_params", "count_macs", "count_params",
     "create_model", "default_image_size", "evaluate", "export_savedmodel", "get_backbone", "get_block",

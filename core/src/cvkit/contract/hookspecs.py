@@ -61,6 +61,11 @@ class HeadTargets(Protocol):
     def __call__(self, batch: dict[str, Any], outputs: list[str], task: TaskSpec, **params: Any) -> dict[str, Any]: ...
 
 
+class HeadPostprocess(Protocol):
+    def __call__(self, outputs: dict[str, Any], *, score_threshold: float, iou_threshold: float,
+                 max_detections: int, **params: Any) -> dict[str, Any]: ...
+
+
 class Augmentation(Protocol):
     def __call__(self, batch: dict[str, Any], *, training: bool = True) -> dict[str, Any]: ...
 
@@ -96,7 +101,8 @@ class RegisterBackbone(Protocol):
 class RegisterHead(Protocol):
     def __call__(self, name: str, *, build: HeadBuilder | str, objectives: HeadObjectives | str,
                  targets: HeadTargets | str, tasks: Collection[str],
-                 defaults: Mapping[str, Any] | None = None, description: str = "") -> None: ...
+                 defaults: Mapping[str, Any] | None = None, description: str = "",
+                 postprocess: HeadPostprocess | str | None = None) -> None: ...
 
 
 class RegisterAugmentation(Protocol):
@@ -113,7 +119,7 @@ class RegisterDataset(Protocol):
 
 PROTOCOLS: tuple[type, ...] = (
     RegisterBlock, BlockFn, RegisterBackbone, BackboneBuilder, NativeTop, RegisterHead, HeadBuilder,
-    HeadObjectives, HeadTargets, RegisterAugmentation, AugmentationBuilder, Augmentation,
+    HeadObjectives, HeadTargets, HeadPostprocess, RegisterAugmentation, AugmentationBuilder, Augmentation,
     RegisterDataset, DatasetLoader,
 )
 
@@ -184,7 +190,7 @@ def register_heads(register: RegisterHead) -> None:
     """Register task heads that attach to any backbone.
 
     Call ``register(name, *, build, objectives, targets, tasks, defaults=None,
-    description="")``. ``build(features, task, **params) -> dict[str, KerasTensor]``
+    description="", postprocess=None)``. ``build(features, task, **params) -> dict[str, KerasTensor]``
     (:class:`cvkit.HeadBuilder`) returns the named outputs (``probabilities``, ``boxes``,
     ``masks``). ``objectives(task, outputs, **params) -> cvkit.Objectives``
     (:class:`cvkit.HeadObjectives`) gives losses, loss weights and metrics per output name.
@@ -195,8 +201,16 @@ def register_heads(register: RegisterHead) -> None:
     hold ``"label_distribution"`` (float32 ``(batch, num_classes)``): train on it as soft
     targets, with one-hot targets for validation batches. ``params`` are the
     head's ``defaults`` updated with the user's ``--head-param`` values. ``tasks`` are the
-    dataset tasks the head trains on (``{"classification"}``). Called once, when the
-    registries are first needed.
+    dataset tasks the head trains on (``{"classification"}``). ``postprocess`` (a
+    :class:`cvkit.HeadPostprocess` or ``"module:function"``; detection heads) turns the model's
+    raw outputs into final detections: ``postprocess(outputs, *, score_threshold,
+    iou_threshold, max_detections, **params) -> dict`` takes the dict of output tensors of a
+    batch and returns ``boxes`` float32 ``(batch, max_detections, 4)`` rel_xyxy, ``scores``
+    float32 ``(batch, max_detections)``, ``classes`` int32 ``(batch, max_detections)`` and
+    ``num_detections`` int32 ``(batch,)``, rows past ``num_detections`` zero (classes -1). It
+    uses ``keras.ops`` only, so it runs on a batch, inside a ``tf.function`` (the SavedModel
+    traces it) and on JAX; the defaults are :data:`cvkit.DETECTION_DEFAULTS`. Called once, when
+    the registries are first needed.
     """
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         DatasetLoader,
         HeadBuilder,
         HeadObjectives,
+        HeadPostprocess,
         HeadTargets,
         RegisterAugmentation,
         RegisterBackbone,
@@ -93,6 +94,10 @@ class HeadSpec(Spec):
     targets: HeadTargets | str = ""
     tasks: frozenset[str] = frozenset()
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    postprocess: HeadPostprocess | str | None = None  # raw outputs -> final detections (detection heads)
+
+    def load_postprocess(self) -> HeadPostprocess | None:
+        return resolve_callable(self.postprocess) if self.postprocess else None
 
 
 @dataclass(frozen=True)
@@ -242,6 +247,7 @@ class Registries:
             tasks: Collection[str],
             defaults: Mapping[str, Any] | None = None,
             description: str = "",
+            postprocess: HeadPostprocess | str | None = None,
         ) -> None:
             unknown = set(tasks) - set(TASKS)
             if unknown:
@@ -249,7 +255,7 @@ class Registries:
             self.heads.add(HeadSpec(
                 name=name, plugin=plugin, description=description, build=build,
                 objectives=objectives, targets=targets, tasks=frozenset(tasks),
-                defaults=_frozen(defaults),
+                defaults=_frozen(defaults), postprocess=postprocess,
             ))
 
         return register

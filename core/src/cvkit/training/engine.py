@@ -148,6 +148,15 @@ def decay_exempt_variables(model: Any) -> list[Any]:
     return [variable for variable in model.trainable_variables if len(variable.shape) <= 1]
 
 
+def head_callbacks(prepared: Any, outputs: list[str]) -> list[Any]:
+    """The head's ``Objectives.validation_callbacks``, each given the validation split."""
+    from cvkit.contract.registry import resolve_callable
+
+    plan = prepared.plan
+    objectives = resolve_callable(plan.head.objectives)(prepared.task, outputs, **plan.head_params)
+    return [make(prepared.splits.validation) for make in objectives.validation_callbacks]
+
+
 class RecalibrateBeforeValidation(keras.callbacks.Callback):
     """Recalibrates the BN statistics on a few training batches before each validation.
 

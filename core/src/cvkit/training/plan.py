@@ -61,10 +61,11 @@ def resolve_dataset(name: str) -> tuple[DatasetSpec, str]:
 
 
 def task_mismatch(head: HeadSpec, dataset_tasks: frozenset[str], dataset: str) -> CvkitError:
+    fitting = sorted(spec.name for spec in get_registries().heads if spec.tasks & dataset_tasks)
     return CvkitError(
         f"head {head.name!r} trains on {', '.join(sorted(head.tasks))}, but dataset {dataset!r} "
-        f"only provides {', '.join(sorted(dataset_tasks))}; pick a head for that task "
-        f"(`cvkit list heads`) or a dataset with {'/'.join(sorted(head.tasks))} labels"
+        f"only provides {', '.join(sorted(dataset_tasks))}; pick a head for that data "
+        f"(--head {' / '.join(fitting) or 'none installed'}) or a dataset with {'/'.join(sorted(head.tasks))} labels"
     )
 
 

@@ -269,7 +269,7 @@ def _fit(prepared: Prepared, outputs: list[str], train: tuple[Any, int | None], 
 
     from cvkit.training.distribute import strategy_callbacks
     from cvkit.training.ema import ema_callback
-    from cvkit.training.engine import AtomicCheckpoint, RecalibrateBeforeValidation, epoch_checkpoints
+    from cvkit.training.engine import AtomicCheckpoint, RecalibrateBeforeValidation, epoch_checkpoints, head_callbacks
     from cvkit.training.reproduce import EpochSeeds, RestoreCallbackStates, callback_states
 
     config = prepared.plan.config
@@ -279,6 +279,7 @@ def _fit(prepared: Prepared, outputs: list[str], train: tuple[Any, int | None], 
     callbacks = [
         EpochSeeds(config.seed), *strategy_callbacks(config.strategy),
         *([ema] if ema else []),  # before the logger: it adds the val_ema_ metrics to the epoch's logs
+        *head_callbacks(prepared, outputs),  # the head's whole-split metrics (val_ap50), also before it
         keras.callbacks.CSVLogger(str(run_dir / METRICS_CSV), append=first_epoch > 0),
         keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"), write_graph=False),
     ]
