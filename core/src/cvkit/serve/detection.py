@@ -15,7 +15,7 @@ import numpy as np
 from cvkit.errors import CvkitError
 
 # COCO AP ranks every detection by score: a high floor would cut the recall it integrates over
-EVALUATION_SCORE_THRESHOLD = 0.001
+EVALUATION_SCORE_THRESHOLD = 0.01  # as the val_ap50 logged in training
 EVALUATION_BATCH = 32
 
 
@@ -30,6 +30,17 @@ def detection_thresholds(score_threshold: float | None = None, iou_threshold: fl
 
     given = {"score_threshold": score_threshold, "iou_threshold": iou_threshold, "max_detections": max_detections}
     return replace(cvkit.DETECTION_DEFAULTS, **{k: v for k, v in given.items() if v is not None}).checked()
+
+
+def detection_limits(model: Any, score_threshold: float | None, iou_threshold: float | None) -> Any:
+    """The checked thresholds for a detection model; None for a model of another task (which
+    takes no thresholds: giving one is an error)."""
+    if is_detection(model):
+        return detection_thresholds(score_threshold, iou_threshold)
+    if score_threshold is not None or iou_threshold is not None:
+        raise CvkitError(f"score and IoU thresholds apply to detection models, and this model's task is "
+                         f"{getattr(model, 'task', None) or 'classification'}; drop --score-threshold and --iou-threshold")
+    return None
 
 
 def head_postprocess(model: Any) -> Callable[..., dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from cvkit.data.splits import read_image
-from cvkit.serve.detection import detect, detection_rows, detection_thresholds, draw_detections, is_detection
+from cvkit.serve.detection import detect, detection_limits, detection_rows, draw_detections
 
 OVERLAY_ALPHA = 0.5
 
@@ -66,7 +66,7 @@ def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | 
     from cvkit.models.tta_views import parse_tta
 
     views = parse_tta(tta, getattr(model, "task", None) or "classification")  # before any image is read
-    limits = detection_thresholds(score_threshold, iou_threshold) if is_detection(model) else None
+    limits = detection_limits(model, score_threshold, iou_threshold)
     height, width, channels = model.input_shape[1:]
     images, originals = load_images(paths, (height, width), channels)
     if limits is not None:
