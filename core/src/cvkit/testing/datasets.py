@@ -47,7 +47,8 @@ def check_dataset(name: str, argument: str = "", *, tasks: tuple[str, ...] | Non
     dicts of ``images`` (uint8, already resized to ``image_size`` = (height, width), the info's
     channels; the default is not square, so a width/height swap shows),
     ``labels`` (int32 scalar below ``num_classes``), for localization ``bounding_boxes``
-    (``boxes`` float32 [N, 4] rel_xyxy inside the image, ``labels`` int32 [N]) and for
+    (``boxes`` float32 [N, 4] rel_xyxy inside the image, ``labels`` int32 [N]), for detection
+    the same padded to ``info.max_boxes`` (padding: box 0, label -1, after the real boxes), and for
     segmentation ``segmentation_masks`` (int32 [height, width, 1], ids 0 to ``num_classes``).
     ``tasks`` defaults to every task the data set registered.
     """
@@ -77,7 +78,8 @@ def check_dataset(name: str, argument: str = "", *, tasks: tuple[str, ...] | Non
 
 def check_example(example: dict, info: Any, task: str, image_size: tuple[int, int], where: str) -> None:
     """One example dict against the dataset contract (see :func:`check_dataset`)."""
-    needed = {"images", "labels"} | {"localization": {"bounding_boxes"}, "segmentation": {"segmentation_masks"}}.get(task, set())
+    needed = {"images", "labels"} | {"localization": {"bounding_boxes"}, "detection": {"bounding_boxes"},
+                                     "segmentation": {"segmentation_masks"}}.get(task, set())
     assert needed <= set(example), f"{where}: example keys {sorted(example)} lack {sorted(needed - set(example))}"
     images, labels = example["images"], example["labels"]
     shape = (*image_size, info.image_shape[-1])
@@ -85,6 +87,8 @@ def check_example(example: dict, info: Any, task: str, image_size: tuple[int, in
         f"{where}: images are {images.dtype} {images.shape}; the contract is uint8 {shape}, resized by the loader")
     assert labels.dtype == np.int32 and labels.shape == (), f"{where}: labels are {labels.dtype} {labels.shape}, not an int32 scalar"
     assert 0 <= labels < info.num_classes, f"{where}: label {labels} is outside 0..{info.num_classes - 1}"
+    if task == "detection":
+        check_detection_boxes(example["bounding_boxes"], info, where)
     if task == "localization":
         boxes = example["bounding_boxes"]
         assert boxes["boxes"].dtype == np.float32 and boxes["boxes"].ndim == 2 and boxes["boxes"].shape[-1] == 4, (
@@ -98,3 +102,17 @@ def check_example(example: dict, info: Any, task: str, image_size: tuple[int, in
         assert masks.dtype == np.int32 and masks.shape == (*image_size, 1), (
             f"{where}: masks are {masks.dtype} {masks.shape}, not int32 {(*image_size, 1)}")
         assert 0 <= masks.min() and masks.max() <= info.num_classes, f"{where}: mask ids outside 0..{info.num_classes}"
+
+
+def check_detection_boxes(boxes: dict, info: Any, where: str) -> None:
+    """Padded detection boxes: (max_boxes, 4) rel_xyxy and (max_boxes,) labels, -1 rows last and zero."""
+    b, labels = boxes["boxes"], boxes["labels"]
+    size = info.max_boxes
+    assert b.dtype == np.float32 and b.shape == (size, 4), f"{where}: boxes are {b.dtype} {b.shape}, not float32 {(size, 4)} (max_boxes)"
+    assert labels.dtype == np.int32 and labels.shape == (size,), f"{where}: box labels are {labels.dtype} {labels.shape}, not int32 {(size,)}"
+    real = labels >= 0
+    assert (labels[~real] == -1).all() and not b[~real].any(), f"{where}: padding rows must be label -1 and box 0, got {labels} {b}"
+    assert (np.sort(~real) == ~real).all(), f"{where}: real boxes come before the padding, got labels {labels}"
+    assert (labels[real] < info.num_classes).all(), f"{where}: box labels {labels} outside 0..{info.num_classes - 1}"
+    r = b[real]
+    assert ((r >= 0) & (r <= 1)).all() and (r[:, :2] < r[:, 2:]).all(), f"{where}: boxes {r} are not rel_xyxy inside the image"
