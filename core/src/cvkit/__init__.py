@@ -148,11 +148,11 @@ def unregister_plugin(name: str) -> None:
 
 __all__ = [
     "Augmentation", "AugmentationBuilder", "BackboneBuilder", "BlockFn", "DatasetLoader", "HeadBuilder",
-    "HeadObjectives", "HeadPostprocess", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
+    "HeadObjectives", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
     "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
     "CvkitError", "CvkitModel", "DatasetInfo", "DetectionResult", "DetectionTruth", "coco_average_precision", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
-    "DETECTION_DEFAULTS", "DetectionThresholds", "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
+    "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
     "RunConfig", "TaskSpec", "TrainResult",
     "UnknownNameError", "build_augmentation", "check_input_size", "check_params", "count_macs", "count_params",
     "create_model", "default_image_size", "evaluate", "export_savedmodel", "get_backbone", "get_block",
@@ -162,4 +162,5 @@ __all__ = [
     "reset_plugin_manager",
     "resolve_callable", "split_indices", "splits_from_arrays", "to_example", "train",
     "unregister_plugin",
+    "DETECTION_DEFAULTS", "DetectionThresholds", "HeadPostprocess",
 ]
