@@ -255,7 +255,7 @@ def predict(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     images: Annotated[list[Path], typer.Argument(help="Image files.")],
     top_k: Annotated[int, typer.Option("--top-k")] = 1,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write PNGs with the box drawn or the mask overlaid (default: RUN_DIR/predictions for localization and segmentation).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write PNGs with the boxes drawn or the mask overlaid (default: RUN_DIR/predictions for localization, segmentation and detection).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     tta: Annotated[Optional[str], typer.Option("--tta", help="Test-time augmentation: average over these views (flip, crop), masks and boxes mapped back first.")] = None,
     score_threshold: Annotated[Optional[float], typer.Option("--score-threshold", help=f"Detection: keep boxes scoring at least this (default {cvkit.DETECTION_DEFAULTS.score_threshold}).")] = None,
@@ -309,7 +309,10 @@ def export(
     )] = False,
 ) -> None:
     """Export a trained model: a TensorFlow SavedModel (serving_default takes uint8 images), a .keras
-    file, or an ONNX file (float 0-255 images; checked against the Keras model with ONNX Runtime)."""
+    file, or an ONNX file (float 0-255 images; checked against the Keras model with ONNX Runtime).
+
+    A detection SavedModel returns the post-NMS boxes, scores, classes and num_detections; its
+    detect endpoint also takes score_threshold, iou_threshold and max_detections (not ONNX)."""
     from cvkit.serve.export import FORMATS
     from cvkit.training.run import load_run
 
