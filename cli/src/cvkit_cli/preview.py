@@ -85,9 +85,11 @@ def _draw(batches: list[dict], titles: list[str], out: Path, mask_classes: int) 
             cell = Image.fromarray(rgb.round().astype(np.uint8)).resize((CELL, CELL), Image.NEAREST)
             left, top = column * CELL, header + row * CELL
             grid.paste(cell, (left, top))
-            if "bounding_boxes" in batch:
-                x1, y1, x2, y2 = (float(v) * CELL for v in batch["bounding_boxes"]["boxes"][row][0])
-                draw.rectangle([left + x1, top + y1, left + max(x1, x2 - 1), top + max(y1, y2 - 1)], outline=(255, 32, 32))
+            if "bounding_boxes" in batch:  # every real box (detection pads with label -1)
+                boxes = batch["bounding_boxes"]
+                for box in boxes["boxes"][row][np.asarray(boxes["labels"][row]).reshape(-1) >= 0]:
+                    x1, y1, x2, y2 = (float(v) * CELL for v in box)
+                    draw.rectangle([left + x1, top + y1, left + max(x1, x2 - 1), top + max(y1, y2 - 1)], outline=(255, 32, 32))
             label = batch.get("label_distribution")
             if label is not None:
                 share = ", ".join(f"{c}:{p:.2f}" for c, p in enumerate(label[row]) if p > 0.01)

@@ -104,14 +104,31 @@ def build_augmentation(
             # The scope names the plugin in run-time errors too (see cvkit.contract.guard).
             with plugin_call("augmentation", spec), tf.name_scope(runtime_scope("augmentation", spec)):
                 if seeded:
-                    batch = layer(batch, training=True, seed=draws.next())
+                    moved = layer(batch, training=True, seed=draws.next())
                 else:
                     with draws.feeding(layer):
-                        batch = layer(batch, training=True)
+                        moved = layer(batch, training=True)
+            if spec.effect == "geometric" and "bounding_boxes" in batch:
+                moved = {**moved, "bounding_boxes": boxes_in_image(moved["bounding_boxes"], batch["bounding_boxes"])}
+            batch = moved
         return batch
 
     apply.layers = [layer for layer, _ in layers]  # the built layers in order, for inspection
     return apply
+
+
+def boxes_in_image(moved: dict, before: dict) -> dict:
+    """Moved rel_xyxy boxes clipped to the image; one left with no area, or padding, becomes label -1 and box 0.
+
+    Keras layers move padding rows and return float labels; this restores the padded form and dtypes.
+    """
+    import tensorflow as tf
+
+    boxes = tf.clip_by_value(tf.cast(moved["boxes"], tf.float32), 0.0, 1.0)
+    labels = tf.cast(tf.round(tf.cast(moved["labels"], tf.float32)), before["labels"].dtype)
+    keep = (boxes[..., 2] > boxes[..., 0]) & (boxes[..., 3] > boxes[..., 1]) & (labels >= 0) & (before["labels"] >= 0)
+    return {**moved, "boxes": tf.where(keep[..., None], boxes, tf.zeros_like(boxes)),
+            "labels": tf.where(keep, labels, tf.cast(-1, labels.dtype))}
 
 
 class StatelessDraws:

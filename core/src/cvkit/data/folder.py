@@ -5,7 +5,10 @@
   masks of class ids (0 = background, k = the k-th class), the size of their image; an optional
   ``PATH/classes.txt`` names the classes of ids 1, 2, ... one per line;
 - localization: ``PATH/images/`` and ``PATH/boxes.csv`` with rows ``file,class,x1,y1,x2,y2`` in
-  pixels (a header row is allowed), one box per image; it serves classification too.
+  pixels (a header row is allowed), one box per image; it serves classification too;
+- detection: ``PATH/images/`` and COCO's ``PATH/annotations.json``, or Pascal VOC XML files in
+  ``PATH/annotations/`` (or VOC's own ``JPEGImages/`` and ``Annotations/``); see
+  :mod:`cvkit.data.detection_folder`.
 
 A bad file or row is an error naming it. ``folder:PATH?skip_invalid`` skips such examples
 instead and reports how many.
@@ -21,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from cvkit.data.detection_folder import detection_source, load_detection_folder
 from cvkit.data.sources import Skipper, split_options
 from cvkit.data.splits import (
     DatasetInfo,
@@ -103,8 +107,10 @@ class FolderLayout:
             tasks.add("segmentation")
         if self.images.is_dir() and self.boxes.is_file():
             tasks |= {"localization", "classification"}
-        if self.class_dirs:
+        if self.class_dirs and detection_source(self.root) is None:
             tasks.add("classification")
+        if detection_source(self.root) is not None:
+            tasks.add("detection")
         return frozenset(tasks)
 
 
@@ -122,7 +128,9 @@ def load_folder(*, argument: str, task: str, image_size: tuple[int, int] | None,
     skipper = Skipper(f"folder:{argument}", options["skip_invalid"] or skip_invalid)
     size = tuple(image_size or (FOLDER_DEFAULT_SIZE, FOLDER_DEFAULT_SIZE))
     common = dict(image_size=image_size, seed=seed, validation_fraction=validation_fraction, limit=limit)
-    if task == "segmentation":
+    if task == "detection":
+        splits = load_detection_folder(root, argument, size, skipper, common, layout.tasks)
+    elif task == "segmentation":
         splits = _folder_segmentation(layout, size, skipper, argument, common)
     elif task == "localization" or (task == "classification" and layout.boxes.is_file() and layout.images.is_dir()):
         splits = _folder_boxes(layout, size, skipper, argument, task, common)

@@ -75,7 +75,8 @@ def load_tfds(*, argument: str, task: str, image_size: tuple[int, int] | None, s
               **_: Any) -> DatasetSplits:
     """A TensorFlow Datasets set already prepared under ``data_dir``; never downloads.
 
-    Classification reads ``image`` and ``label``. Localization reads the set's top-level box
+    Classification reads ``image`` and ``label``. Detection reads ``objects`` (tfds:voc; see
+    :mod:`cvkit.data.tfds_detection`). Localization reads the set's top-level box
     feature (oxford_iiit_pet: ``head_bbox``), converted to rel_xyxy. Segmentation reads the
     sets in ``TFDS_MASKS`` (oxford_iiit_pet: trimaps; pet and outline are ``label + 1``).
     """
@@ -84,8 +85,14 @@ def load_tfds(*, argument: str, task: str, image_size: tuple[int, int] | None, s
         raise CvkitError("tfds data set needs a name: --dataset tfds:NAME --data-dir DIR")
     source = f"tfds:{name}"
     builder = _prepared_builder(name, data_dir or os.environ.get("TFDS_DATA_DIR") or str(Path.home() / "tensorflow_datasets"))
-    box, mask, tasks = _task_features(builder, name, task)
     notes: list[str] = []
+    if task == "detection":
+        from cvkit.data.tfds_detection import load_tfds_detection
+
+        skipper = Skipper(f"tfds:{argument}", options["skip_invalid"] or skip_invalid)
+        splits = _choose_splits(builder, task, None, validation_fraction, source, notes)
+        return load_tfds_detection(builder, source, splits, image_size, limit, skipper, notes)
+    box, mask, tasks = _task_features(builder, name, task)
     train_split, val_split = _choose_splits(builder, task, box, validation_fraction, source, notes)
     splits = builder.info.splits
     num_train, num_validation = splits[train_split].num_examples, splits[val_split].num_examples
@@ -138,7 +145,10 @@ def _task_features(builder: Any, name: str, task: str) -> tuple[tuple[str, str] 
         raise CvkitError(f"TFDS set {name!r} has no 'image' and 'label' features; cvkit cannot map it to {task}")
     box = _box_feature(features)
     mask = TFDS_MASKS.get(builder.name)
+    from cvkit.data.tfds_detection import object_features
+
     tasks = {"classification"} | ({"localization"} if box else set()) | ({"segmentation"} if mask else set())
+    tasks |= {"detection"} if object_features(features) else set()
     if task not in tasks:
         raise CvkitError(
             f"TFDS set {name!r} gives no {'boxes' if task == 'localization' else 'masks cvkit can map'} for "
