@@ -76,6 +76,9 @@ def test_head_trains_a_step_on_every_family(head, family):
     if task.task == "segmentation":
         assert predicted["masks"].shape == (2, size, size, NUM_CLASSES + 1)
         np.testing.assert_allclose(predicted["masks"].sum(-1), 1.0, rtol=1e-4)
+    elif task.task == "detection":
+        grid = size // 32
+        assert predicted["detections"].shape == (2, grid, grid, 2 * 5 + NUM_CLASSES)
     else:
         assert predicted["probabilities"].shape == (2, NUM_CLASSES)
     if task.task == "localization":

@@ -193,7 +193,10 @@ def register_heads(register: RegisterHead) -> None:
     description="", postprocess=None)``. ``build(features, task, **params) -> dict[str, KerasTensor]``
     (:class:`cvkit.HeadBuilder`) returns the named outputs (``probabilities``, ``boxes``,
     ``masks``). ``objectives(task, outputs, **params) -> cvkit.Objectives``
-    (:class:`cvkit.HeadObjectives`) gives losses, loss weights and metrics per output name.
+    (:class:`cvkit.HeadObjectives`) gives losses, loss weights and metrics per output name,
+    and ``validation_callbacks`` for metrics of a whole split (COCO AP): each is called with the
+    validation split (unbatched examples, no augmentation) and returns a Keras callback whose
+    ``on_epoch_end`` adds ``val_<name>`` to the logs (metrics.csv and the history record it).
     ``targets(batch, outputs, task, **params) -> dict`` (:class:`cvkit.HeadTargets`) maps a
     batch dict (the keys an augmentation sees, after augmentation) to the target of each
     output; it runs inside the tf.data pipeline, so it uses TensorFlow ops. When a mixing

@@ -26,8 +26,40 @@ def _batch(count: int) -> dict:
             for key, value in examples.items()}
 
 
+def check_postprocess(name: str, predicted: dict, count: int, max_detections: int = 5) -> None:
+    """A head's ``postprocess`` keeps the contract: shapes, dtypes, padding and boxes inside the image."""
+    from keras import ops
+
+    from cvkit import get_registries
+
+    spec = get_registries().heads.get(name)
+    postprocess = spec.load_postprocess()
+    assert postprocess is not None, f"head {name}: a detection head must register postprocess="
+    found = postprocess(predicted, score_threshold=0.0, iou_threshold=0.5, max_detections=max_detections, **spec.defaults)
+    found = {key: ops.convert_to_numpy(value) for key, value in found.items()}
+    shapes = {"boxes": (count, max_detections, 4), "scores": (count, max_detections),
+              "classes": (count, max_detections), "num_detections": (count,)}
+    dtypes = {"boxes": "float32", "scores": "float32", "classes": "int32", "num_detections": "int32"}
+    assert {k: (v.shape, str(v.dtype)) for k, v in found.items()} == {k: (shapes[k], dtypes[k]) for k in shapes}, (
+        f"head {name}: postprocess returned {({k: (v.shape, str(v.dtype)) for k, v in found.items()})}")
+    boxes = found["boxes"]
+    assert ((boxes >= 0) & (boxes <= 1)).all() and (boxes[..., 2:] >= boxes[..., :2]).all(), (
+        f"head {name}: postprocessed boxes are not rel_xyxy inside the image")
+    for row, kept in enumerate(found["num_detections"]):
+        assert 0 < kept <= max_detections, f"head {name}: score_threshold 0 kept {kept} boxes in image {row}"
+        assert (found["classes"][row, kept:] == -1).all() and not found["scores"][row, kept:].any(), (
+            f"head {name}: rows past num_detections must be zero with class -1")
+        assert (found["classes"][row, :kept] >= 0).all() and (found["classes"][row, :kept] < NUM_CLASSES).all()
+
+
 def check_outputs(name: str, predicted: dict, task: str, count: int, size: int) -> None:
     """The named outputs of a head for its task: shapes, probabilities, boxes inside the image."""
+    if task == "detection":
+        detections = predicted.get("detections")
+        assert detections is not None and detections.ndim == 4 and detections.shape[0] == count, (
+            f"head {name}: detection needs 'detections' of shape (batch, S, S, B*5 + C)")
+        check_postprocess(name, predicted, count)
+        return
     if task == "segmentation":
         masks = predicted.get("masks")
         assert masks is not None and masks.shape == (count, size, size, NUM_CLASSES + 1), (
