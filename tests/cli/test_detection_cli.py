@@ -70,7 +70,8 @@ def test_predict_prints_boxes_and_writes_pictures_and_onnx_refuses(run, tmp_path
     assert best["class"] in read_saved_config(run / "model.keras")["config"]["class_names"]
     assert main(["predict", str(run), str(picture), "--score-threshold", "0"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert f"{len(row['detections'])} detections (x1,y1,x2,y2 px)" in lines[0]
+    count = len(row["detections"])
+    assert f"{count} detection{'' if count == 1 else 's'} (x1,y1,x2,y2 px)" in lines[0]
     assert lines[1].split() == [best["class"], f"{best['score']:.3f}", "box", ",".join(f"{v:.0f}" for v in best["box_pixels"])]
 
     for argv, message in (

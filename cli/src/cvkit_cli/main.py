@@ -289,7 +289,8 @@ def predict(
         if "pixel_shares" in row:
             parts.append(", ".join(f"{name} {share:.1%}" for name, share in row["pixel_shares"].items()))
         if "detections" in row:
-            parts.append(f"{len(row['detections'])} detections (x1,y1,x2,y2 px)")
+            count = len(row["detections"])
+            parts.append(f"{count} detection{'' if count == 1 else 's'} (x1,y1,x2,y2 px)")
         render.line(f"{row['file']}: " + "; ".join(p for p in parts if p))
         for found in row.get("detections", []):
             render.line(f"  {found['class']} {found['score']:.3f} box " + ",".join(f"{v:.0f}" for v in found["box_pixels"]))

@@ -96,12 +96,18 @@ def detection_rows(detected: dict[str, np.ndarray], index: int, class_names: lis
 
 
 def draw_detections(draw: Any, detections: list[dict[str, Any]], colours: np.ndarray, line_width: int) -> None:
-    """Each box in its class's colour, with ``name score`` inside its top-left corner."""
+    """Each box in its class's colour, with ``name score`` in black on a tag of that colour
+    above the box (inside it when the box touches the top), readable on any background."""
     for found in reversed(detections):  # the best box drawn last, on top
         x1, y1, x2, y2 = found["box_pixels"]
         colour = tuple(int(c) for c in colours[(found["class_id"] + 1) % len(colours)])
         draw.rectangle([x1, y1, max(x1, x2 - 1), max(y1, y2 - 1)], outline=colour, width=line_width)
-        draw.text((x1 + 2, y1 + 1), f"{found['class']} {found['score']:.2f}", fill=colour)
+        text = f"{found['class']} {found['score']:.2f}"
+        left, top, right, bottom = draw.textbbox((0, 0), text)
+        tag_height = bottom - top + 2
+        tag_top = y1 - tag_height if y1 >= tag_height else y1
+        draw.rectangle([x1, tag_top, x1 + right - left + 3, tag_top + tag_height], fill=colour)
+        draw.text((x1 + 2 - left, tag_top + 1 - top), text, fill=(0, 0, 0))
 
 
 def detection_scores(model: Any, examples: Any) -> dict[str, float]:
