@@ -131,4 +131,5 @@ def detection_scores(model: Any, examples: Any) -> dict[str, float]:
             n = int(detected["num_detections"][i])
             predictions.append(cvkit.DetectionResult(boxes=detected["boxes"][i][:n], scores=detected["scores"][i][:n],
                                                      classes=detected["classes"][i][:n]))
-    return cvkit.coco_average_precision(truth, predictions, list(model.class_names))
+    names = list(model.class_names) or [str(c) for c in range(model.num_classes)]
+    return cvkit.coco_average_precision(truth, predictions, names)
