@@ -156,6 +156,7 @@ def evaluate(
     Classification: accuracy (top-5 past 5 classes). Localization: class accuracy, mean box IoU
     and aux_localization_accuracy (class right and IoU >= 0.5). Segmentation: pixel accuracy,
     mean IoU over the classes with the background, and foreground_mean_iou without it.
+    Detection: COCO AP (IoU 0.5:0.95), AP50 and AP75 of the boxes left after NMS.
     """
     if ensemble is not None:
         return _evaluate_ensemble(run_dir, ensemble, dataset or data_dir, as_json)
@@ -254,25 +255,31 @@ def predict(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     images: Annotated[list[Path], typer.Argument(help="Image files.")],
     top_k: Annotated[int, typer.Option("--top-k")] = 1,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write PNGs with the box drawn or the mask overlaid (default: RUN_DIR/predictions for localization and segmentation).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write PNGs with the boxes drawn or the mask overlaid (default: RUN_DIR/predictions for localization, segmentation and detection).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     tta: Annotated[Optional[str], typer.Option("--tta", help="Test-time augmentation: average over these views (flip, crop), masks and boxes mapped back first.")] = None,
+    score_threshold: Annotated[Optional[float], typer.Option("--score-threshold", help=f"Detection: keep boxes scoring at least this (default {cvkit.DETECTION_DEFAULTS.score_threshold}).")] = None,
+    iou_threshold: Annotated[Optional[float], typer.Option("--iou-threshold", help=f"Detection: NMS drops a box overlapping a better one of its class by more than this IoU (default {cvkit.DETECTION_DEFAULTS.iou_threshold}).")] = None,
 ) -> None:
     """Predict labels, boxes or masks for image files with a trained run's model.
 
-    Prints the top classes, the box in the image's pixels (x1,y1,x2,y2) or each class's share
-    of the pixels, and writes a PNG per image with the box drawn or the mask overlaid.
+    Prints the top classes, the box in the image's pixels (x1,y1,x2,y2), each class's share
+    of the pixels, or for detection every box left after NMS with its class and score, and
+    writes a PNG per image with the boxes drawn or the mask overlaid.
     """
+    from cvkit.serve.detection import detection_thresholds
     from cvkit.training.plan import check_run_tta
     from cvkit.training.run import load_run
 
     check_run_tta(run_dir, tta)  # before TensorFlow loads
+    detection_thresholds(score_threshold, iou_threshold)  # a value outside [0, 1]: one line, before TensorFlow
     _, _, model = load_run(run_dir)
-    if out is None and model.task in ("localization", "segmentation"):
+    if out is None and model.task in ("localization", "segmentation", "detection"):
         out = Path(run_dir) / "predictions"
-    results = cvkit.predict(model, [str(p) for p in images], top_k=top_k, out_dir=out, tta=tta)
+    results = cvkit.predict(model, [str(p) for p in images], top_k=top_k, out_dir=out, tta=tta,
+                            score_threshold=score_threshold, iou_threshold=iou_threshold)
     if as_json:
-        keys = ("file", "label", "score", "top", "box", "box_pixels", "pixel_shares", "output")
+        keys = ("file", "label", "score", "top", "box", "box_pixels", "pixel_shares", "detections", "output")
         typer.echo(json.dumps([{k: v for k, v in r.items() if k in keys} for r in results], indent=2))
         return
     for row in results:
@@ -281,7 +288,12 @@ def predict(
             parts.append("box " + ",".join(f"{v:.0f}" for v in row["box_pixels"]) + " (x1,y1,x2,y2 px)")
         if "pixel_shares" in row:
             parts.append(", ".join(f"{name} {share:.1%}" for name, share in row["pixel_shares"].items()))
+        if "detections" in row:
+            count = len(row["detections"])
+            parts.append(f"{count} detection{'' if count == 1 else 's'} (x1,y1,x2,y2 px)")
         render.line(f"{row['file']}: " + "; ".join(p for p in parts if p))
+        for found in row.get("detections", []):
+            render.line(f"  {found['class']} {found['score']:.3f} box " + ",".join(f"{v:.0f}" for v in found["box_pixels"]))
     if out is not None:
         render.line(f"pictures written to {out}")
 
@@ -298,15 +310,21 @@ def export(
     )] = False,
 ) -> None:
     """Export a trained model: a TensorFlow SavedModel (serving_default takes uint8 images), a .keras
-    file, or an ONNX file (float 0-255 images; checked against the Keras model with ONNX Runtime)."""
+    file, or an ONNX file (float 0-255 images; checked against the Keras model with ONNX Runtime).
+
+    A detection SavedModel returns the post-NMS boxes, scores, classes and num_detections; its
+    detect endpoint also takes score_threshold, iou_threshold and max_detections (not ONNX)."""
     from cvkit.serve.export import FORMATS
     from cvkit.training.run import load_run
 
     if format not in FORMATS:
         raise CvkitError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
     if format == "onnx":
-        from cvkit.serve.onnx_export import require_onnx
+        from cvkit.serve.onnx_export import DETECTION_UNSUPPORTED, require_onnx
+        from cvkit.training.config import read_run_config
 
+        if (Path(run_dir) / "config.json").is_file() and read_run_config(run_dir)[1].get("task") == "detection":
+            raise CvkitError(DETECTION_UNSUPPORTED)
         require_onnx()  # before loading the model: the missing extra is the first thing to say
     if native_size and format != "savedmodel":
         raise CvkitError("--native-size shapes the SavedModel's serving function; drop it or use --format savedmodel")

@@ -72,7 +72,7 @@ _LAZY = {
     "RunConfig": "cvkit.training.config",
     "train": "cvkit.training.run",
     "TrainResult": "cvkit.training.run",
-    "evaluate": "cvkit.training.run",
+    "evaluate": "cvkit.training.evaluation",
     "predict": "cvkit.serve.predict",
     "export_savedmodel": "cvkit.serve.export",
 }
@@ -85,7 +85,8 @@ if TYPE_CHECKING:
     from cvkit.insight.info import count_macs, model_summary
     from cvkit.models.assembly import CvkitModel, count_params, create_model, load_model
     from cvkit.serve.predict import predict
-    from cvkit.training.run import TrainResult, evaluate, train
+    from cvkit.training.evaluation import evaluate
+    from cvkit.training.run import TrainResult, train
 
 
 def __getattr__(name: str) -> Any:

@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from cvkit.errors import CvkitError
+from cvkit.serve.detection import is_detection
+from cvkit.serve.detection_export import detection_endpoints
 
 FORMATS = ("savedmodel", "keras", "onnx")
 
@@ -68,7 +70,9 @@ def export_savedmodel(model: Any, out_dir: str | Path, *, native_size: bool = Fa
     The endpoint accepts any batch size, is cast and scaled by the model's own preprocessing,
     and runs with ``training=False``, so no augmentation or dropout is active. Outputs:
     ``probabilities`` (and ``boxes``, rel_xyxy, for localization); for segmentation ``masks``
-    (class ids, int32 ``[B, H, W]``) and ``probabilities`` (``[B, H, W, classes]``).
+    (class ids, int32 ``[B, H, W]``) and ``probabilities`` (``[B, H, W, classes]``); for detection
+    the post-NMS ``boxes``, ``scores``, ``classes`` and ``num_detections``, with a second endpoint
+    ``detect`` taking the thresholds (:mod:`cvkit.serve.detection_export`).
 
     Every model resizes any height and width to its training size, as ``cvkit.predict`` does;
     a segmentation model then resizes its per-pixel probabilities back to the image's size, so
@@ -86,7 +90,9 @@ def export_savedmodel(model: Any, out_dir: str | Path, *, native_size: bool = Fa
     stride = max(dynamic.feature_maps) if dynamic is not None else None
     archive = keras.export.ExportArchive()
     archive.track(served)
-    archive.add_endpoint("serving_default", _serving_function(served, stride))
+    endpoints = detection_endpoints(served) if is_detection(model) else {"serving_default": _serving_function(served, stride)}
+    for name, endpoint in endpoints.items():
+        archive.add_endpoint(name, endpoint)
     tmp = out_dir.with_name(f".{out_dir.name}.partial")
     if tmp.exists():
         import shutil

@@ -12,6 +12,8 @@ from cvkit.errors import CvkitError
 
 INSTALL_HINT = "pip install 'cvkit-core[onnx]' (or uv sync --extra onnx)"
 SAMPLES = 4
+DETECTION_UNSUPPORTED = ("ONNX export does not support detection models (their NMS is not converted); "
+                         "export a SavedModel instead: --format savedmodel")
 
 
 def require_onnx() -> Any:
@@ -26,6 +28,8 @@ def require_onnx() -> Any:
 def export_onnx(model: Any, out: str | Path, seed: int = 0) -> float:
     """Write ``model`` as an ONNX file (float 0-255 NHWC images in) and return the largest
     difference between ONNX Runtime's outputs and the Keras model's on sample images."""
+    if getattr(model, "task", None) == "detection":
+        raise CvkitError(DETECTION_UNSUPPORTED)
     onnxruntime = require_onnx()
     out = Path(out)
     if out.exists():

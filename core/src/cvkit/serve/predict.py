@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from cvkit.data.splits import read_image
+from cvkit.serve.detection import detect, detection_limits, detection_rows, draw_detections
 
 OVERLAY_ALPHA = 0.5
 
@@ -48,7 +49,8 @@ def mask_class_names(model: Any) -> list[str]:
 
 
 def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | None = None,
-            tta: str | None = None) -> list[dict[str, Any]]:
+            tta: str | None = None, score_threshold: float | None = None,
+            iou_threshold: float | None = None) -> list[dict[str, Any]]:
     """One result dict per image.
 
     Always ``file``; with a class output ``label``, ``score`` and ``top`` (the ``top_k``
@@ -56,15 +58,22 @@ def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | 
     image's pixels); with a mask output ``mask`` (class ids at the image's size) and
     ``pixel_shares`` (class -> fraction of the pixels, largest first). With ``out_dir``, also
     ``output``: the PNG written there. ``tta`` (``"flip,crop"``) averages over those views
-    (:mod:`cvkit.models.tta`).
+    (:mod:`cvkit.models.tta`). A detection model gives ``detections``: the boxes left after NMS,
+    best first (:func:`cvkit.serve.detection.detection_rows`), kept by ``score_threshold`` and
+    ``iou_threshold`` (default: ``cvkit.DETECTION_DEFAULTS``).
     """
     from cvkit.models.tta import test_time_augmented
     from cvkit.models.tta_views import parse_tta
 
     views = parse_tta(tta, getattr(model, "task", None) or "classification")  # before any image is read
+    limits = detection_limits(model, score_threshold, iou_threshold)
     height, width, channels = model.input_shape[1:]
     images, originals = load_images(paths, (height, width), channels)
-    outputs = test_time_augmented(model, views).predict(images, verbose=0)
+    if limits is not None:
+        outputs = {}
+        detected = detect(model, images, limits)
+    else:
+        outputs = test_time_augmented(model, views).predict(images, verbose=0)
     if not isinstance(outputs, dict):
         outputs = {"probabilities": outputs}
     names = list(getattr(model, "class_names", []) or [])
@@ -72,6 +81,8 @@ def predict(model: Any, paths: list[str], top_k: int = 1, out_dir: str | Path | 
     for i, path in enumerate(paths):
         row: dict[str, Any] = {"file": str(Path(path))}
         image_height, image_width = originals[i].shape[:2]
+        if limits is not None:
+            row["detections"] = detection_rows(detected, i, names, (image_height, image_width))
         probabilities = outputs.get("probabilities")
         if probabilities is not None:
             order = np.argsort(probabilities[i])[::-1][:top_k]
@@ -120,6 +131,7 @@ def write_pictures(results: list[dict[str, Any]], originals: list[np.ndarray], o
         picture = Image.fromarray(np.ascontiguousarray(rgb), mode="RGB")
         draw = ImageDraw.Draw(picture)
         corner = (2, 1)
+        draw_detections(draw, row.get("detections", []), colours, max(1, round(min(picture.size) / 100)))
         if "box_pixels" in row:
             x1, y1, x2, y2 = row["box_pixels"]
             draw.rectangle([x1, y1, max(x1, x2 - 1), max(y1, y2 - 1)], outline=(255, 32, 32), width=max(1, round(min(picture.size) / 100)))

@@ -372,22 +372,6 @@ def load_run(run_dir: str | Path) -> tuple[RunConfig, dict[str, Any], Any]:
     return config, extra, load_model(run_dir / MODEL_FILE)
 
 
-def evaluate(run_dir: str | Path, dataset: str | None = None, data_dir: str | None = None) -> dict[str, float]:
-    """The task's metrics of a run's final model on the validation split."""
-    config, _, model = load_run(run_dir)
-    config = replace(config, dataset=dataset or config.dataset, data_dir=data_dir or config.data_dir)
-    plan = plan_for_model(config, model)
-    splits = read_splits(plan)
-    if dataset:
-        check_same_classes(model, splits.info.class_names, config.dataset)
-        channels = splits.info.image_shape[-1]
-        if channels != model.input_shape[-1]:
-            raise CvkitError(f"dataset {config.dataset!r} has {channels}-channel images but the model takes "
-                             f"{model.input_shape[-1]}; evaluate on a dataset with {model.input_shape[-1]}-channel images")
-    _, val_ds = trained_model_datasets(Prepared(plan, splits, model.task_spec, model))
-    return validation_scores(model, val_ds)
-
-
 def trained_model_datasets(prepared: Prepared) -> tuple[Any, Any]:
     """A trained model compiled for its task, and its run's data without augmentation."""
     outputs = compile_model(prepared.model, prepared.plan, prepared.task, "adam")
