@@ -107,10 +107,10 @@ class FolderLayout:
             tasks.add("segmentation")
         if self.images.is_dir() and self.boxes.is_file():
             tasks |= {"localization", "classification"}
-        if self.class_dirs and detection_source(self.root) is None:
-            tasks.add("classification")
         if detection_source(self.root) is not None:
-            tasks.add("detection")
+            tasks.add("detection")  # its images/ or JPEGImages/ and Annotations/ are no class folders
+        elif self.class_dirs:
+            tasks.add("classification")
         return frozenset(tasks)
 
 
