@@ -26,6 +26,15 @@ class DetectionTruth:
     height: int
     width: int
 
+    @classmethod
+    def from_batch(cls, bounding_boxes: dict, height: int, width: int) -> list[DetectionTruth]:
+        """One per image of a batch's padded ``bounding_boxes`` (NumPy ``boxes``, ``labels``; -1 pads)."""
+        found = []
+        for boxes, labels in zip(np.asarray(bounding_boxes["boxes"]), np.asarray(bounding_boxes["labels"])):
+            real = labels >= 0
+            found.append(cls(boxes=boxes[real], classes=labels[real], height=height, width=width))
+        return found
+
 
 @dataclass(frozen=True)
 class DetectionResult:
@@ -34,6 +43,12 @@ class DetectionResult:
     boxes: np.ndarray
     scores: np.ndarray
     classes: np.ndarray
+
+    @classmethod
+    def from_batch(cls, detected: dict) -> list[DetectionResult]:
+        """One per image of a head's ``postprocess`` output (NumPy arrays), rows past ``num_detections`` dropped."""
+        return [cls(boxes=detected["boxes"][i, :n], scores=detected["scores"][i, :n], classes=detected["classes"][i, :n])
+                for i, n in enumerate(np.asarray(detected["num_detections"]).astype(int))]
 
 
 def _pixel_xywh(boxes: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -121,15 +121,7 @@ def detection_scores(model: Any, examples: Any) -> dict[str, float]:
     truth, predictions = [], []
     for batch in examples.batch(EVALUATION_BATCH).as_numpy_iterator():
         images = batch["images"]
-        detected = detect(model, images.astype("float32"), limits)
-        height, width = images.shape[1:3]
-        for i in range(len(images)):
-            labels = batch["bounding_boxes"]["labels"][i]
-            real = labels >= 0
-            truth.append(cvkit.DetectionTruth(boxes=batch["bounding_boxes"]["boxes"][i][real],
-                                              classes=labels[real], height=height, width=width))
-            n = int(detected["num_detections"][i])
-            predictions.append(cvkit.DetectionResult(boxes=detected["boxes"][i][:n], scores=detected["scores"][i][:n],
-                                                     classes=detected["classes"][i][:n]))
+        truth.extend(cvkit.DetectionTruth.from_batch(batch["bounding_boxes"], *images.shape[1:3]))
+        predictions.extend(cvkit.DetectionResult.from_batch(detect(model, images.astype("float32"), limits)))
     names = list(model.class_names) or [str(c) for c in range(model.num_classes)]
     return cvkit.coco_average_precision(truth, predictions, names)

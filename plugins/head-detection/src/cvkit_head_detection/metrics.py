@@ -36,10 +36,7 @@ def read_split(split: Any) -> tuple[np.ndarray, list[Any]]:
     images, truth = [], []
     for batch in split.batch(PREDICT_BATCH).as_numpy_iterator():
         images.append(batch["images"].astype("float32"))
-        height, width = batch["images"].shape[1:3]
-        for boxes, labels in zip(batch["bounding_boxes"]["boxes"], batch["bounding_boxes"]["labels"]):
-            real = labels >= 0
-            truth.append(DetectionTruth(boxes=boxes[real], classes=labels[real], height=height, width=width))
+        truth.extend(DetectionTruth.from_batch(batch["bounding_boxes"], *batch["images"].shape[1:3]))
     return np.concatenate(images), truth
 
 
@@ -47,9 +44,7 @@ def detection_results(decoded: dict[str, Any]) -> list[Any]:
     """``postprocess`` output (a batch) -> one ``cvkit.DetectionResult`` per image, padding dropped."""
     from cvkit import DetectionResult
 
-    arrays = {key: keras.ops.convert_to_numpy(value) for key, value in decoded.items()}
-    return [DetectionResult(boxes=arrays["boxes"][i, :n], scores=arrays["scores"][i, :n], classes=arrays["classes"][i, :n])
-            for i, n in enumerate(arrays["num_detections"])]
+    return DetectionResult.from_batch({key: keras.ops.convert_to_numpy(value) for key, value in decoded.items()})
 
 
 def average_precision(model: Any, images: np.ndarray, truth: list[Any], task: TaskSpec, params: dict) -> dict[str, float]:
