@@ -55,6 +55,9 @@ def test_evaluate_reports_coco_ap_of_the_postprocessed_boxes(run, capsys):
     for key in ("AP", "AP50", "AP75"):
         assert scores[key] == pytest.approx(expected[key], abs=1e-6), key
     assert 0 <= scores["AP75"] <= scores["AP50"] <= 1
+    saved = json.loads((run / "metrics.json").read_text())["validation"]  # the training run's own record
+    for key in ("AP", "AP50", "AP75"):
+        assert saved[key] == pytest.approx(expected[key], abs=1e-6), key
 
 
 @pytest.mark.slow
