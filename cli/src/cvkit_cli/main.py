@@ -131,7 +131,14 @@ def _train(settings: dict, resume: Optional[Path] = None, facts: Optional[dict] 
         result = resume_run(resume, settings)
     else:
         result = cvkit.train(RunConfig.from_dict(settings), facts=facts)
-    render.line(f"run directory: {result.run_dir}")
+    from cvkit.training.multihost import stop_processes
+
+    stop_processes()
+    if settings.get("process_id"):  # a multi-host worker: its files were scratch
+        render.line(f"process {settings['process_id']} of {settings.get('num_processes')} finished; "
+                    f"process 0 wrote the run directory")
+    else:
+        render.line(f"run directory: {result.run_dir}")
     for key, value in result.validation.items():
         render.line(f"validation {key}: {value:.4f}")
     if result.overfit is not None:

@@ -98,7 +98,8 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag("overfit_batches", int, "Sanity check: train on these K fixed batches, regularisation off; report if the loss nears 0."),
     Flag("ema", float, "Keep a moving average of the weights with this decay (e.g. 0.999, warmed up); "
          "validate it beside them and save it as the model."),
-    Flag("strategy", str, "none, or mirrored: train on every visible device (--batch-size is the global batch)."),
+    Flag("strategy", str, "none, mirrored (TensorFlow) or data-parallel (JAX's DataParallel; MirroredStrategy on "
+         "TensorFlow): train on every visible device (--batch-size is the global batch)."),
     Flag("deterministic", bool, "Seeded, deterministic ops: a rerun or a resumed run gives bit-identical weights (slower).",
          ("--deterministic/--no-deterministic",)),
     Flag("lr_scale", str, "none, or linear: the learning rate times the global batch size / 256."),
@@ -106,6 +107,10 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
          "(the keras.applications twin's; cvkit list archs)."),
     Flag("memory_efficient", bool, "Recompute concatenations and BatchNorm in the backward pass: "
          "less memory, slower steps (DenseNet)."),
+    Flag("coordinator", str, "Multi-host training (JAX): process 0's HOST:PORT, the same on every host."),
+    Flag("num_processes", int, "Multi-host training: the number of processes, one per host."),
+    Flag("process_id", int, "Multi-host training: this process's id, 0 to --num-processes - 1; process 0 writes the run."),
+    Flag("coordinator_timeout", float, "Seconds to wait for every process to join the coordinator (default 60)."),
 )
 CONFIG_FILE_HELP = ("A TOML or YAML file of settings, or a run's RUN_DIR/config.json to reproduce that run "
                     "(its out is ignored); flags override it.")
