@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import atexit
 import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,11 @@ def start_processes(config: Any) -> None:
     if backend != "jax":
         raise CvkitError(f"{'/'.join(MULTI_HOST_FLAGS)} need the JAX backend (TensorFlow's multi-worker "
                          f"training does not work with Keras 3's fit), not {backend}; set KERAS_BACKEND=jax")
+    join_coordinator(config)
+
+
+def join_coordinator(config: Any) -> None:
+    """``jax.distributed.initialize`` with the run's address, count, id and timeout; one-line errors."""
     import jax
 
     if jax.distributed.is_initialized():
@@ -73,6 +80,12 @@ def start_processes(config: Any) -> None:
     # has no cross-process CPU collectives); GPUs and TPUs keep their own.
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     timeout = max(1, round(config.coordinator_timeout))
+    if config.process_id and not coordinator_answers(config.coordinator, timeout):
+        # JAX ends the process on a failed connect (no exception to catch), so look first
+        raise CvkitError(
+            f"process {config.process_id} of {config.num_processes} could not reach the coordinator at "
+            f"{config.coordinator} within {timeout} s; start process 0 there first with the same --coordinator "
+            f"(its address and a free port), check the port is open, or raise --coordinator-timeout")
     try:
         # the same timeout for a peer that stops answering and for the goodbye at exit, so a
         # lost process fails the others instead of hanging them
@@ -89,6 +102,21 @@ def start_processes(config: Any) -> None:
             f"{config.coordinator} within {timeout} s ({detail}); start all {config.num_processes} processes "
             f"with the same --coordinator (process 0's address and a free port), or raise --coordinator-timeout"
         ) from None
+
+
+def coordinator_answers(address: str, timeout: float) -> bool:
+    """Whether something accepts TCP connections at HOST:PORT within ``timeout`` seconds."""
+    host, _, port = address.rpartition(":")
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=max(0.1, min(1.0, left))):
+                return True
+        except OSError:
+            if left <= 0:
+                return False
+            time.sleep(min(0.2, max(0.0, left)))
 
 
 def stop_processes() -> None:
