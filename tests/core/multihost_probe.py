@@ -20,7 +20,10 @@ def main(weights_file: str, args: list[str]) -> None:
     def finish_and_record(prepared, outputs, run_dir):
         results = finish(prepared, outputs, run_dir)
         weights = {f"{index:03d}:{w.path}": np.asarray(w.value) for index, w in enumerate(prepared.model.weights)}
-        np.savez(weights_file, **weights)
+        # every device's copy of every weight, compared with the first (one copy per device of this process)
+        copies = [[np.asarray(shard.data) for shard in w.value.addressable_shards] for w in prepared.model.weights]
+        same = all(np.array_equal(copy, group[0]) for group in copies for copy in group)
+        np.savez(weights_file, **weights, devices=len(copies[0]), replicas_equal=same)
         return results
 
     run_module._finish = finish_and_record
