@@ -64,6 +64,7 @@ def assert_close(got: dict, want: dict) -> None:
         np.testing.assert_allclose(got[name], want[name], rtol=0, atol=TOLERANCE, err_msg=name)
 
 
+@pytest.mark.slow  # three JAX processes train 4 steps each (the brief asks it in the default run)
 def test_two_processes_train_bitwise_alike_and_as_one_process_on_the_global_batch(tmp_path):
     hosts = ["--coordinator", f"127.0.0.1:{free_port()}", "--num-processes", "2", "--coordinator-timeout", "120"]
     scratch = tmp_path / "tmp1"
