@@ -196,6 +196,10 @@ EVERY_TRAIN_OPTION = {  # RunConfig field -> (command-line arguments, the value 
     "strategy": (["--strategy", "mirrored"], "mirrored"),
     "deterministic": (["--deterministic"], True),
     "lr_scale": (["--lr-scale", "linear"], "linear"),
+    "coordinator": (["--coordinator", "node0:12355"], "node0:12355"),
+    "num_processes": (["--num-processes", "2"], 2),
+    "process_id": (["--process-id", "0"], 0),
+    "coordinator_timeout": (["--coordinator-timeout", "30"], 30.0),
 }
 
 
