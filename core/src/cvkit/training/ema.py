@@ -110,9 +110,7 @@ class WeightEma(keras.callbacks.Callback):
     def apply(self, model: Any, recalibrate: bool = True) -> None:
         """Put the average into ``model`` and (unless the caller does) recalibrate its BN statistics."""
         for variable, average in zip(averaged_variables(model), self.averages):
-            # a copy: on JAX the next compiled step donates (deletes) the variable's buffer, which
-            # a plain assign would share with the average
-            variable.assign(keras.ops.copy(average))
+            variable.assign(keras.ops.copy(average))  # a buffer of its own: JAX's fit and evaluate donate theirs
         if recalibrate and self.recalibration_images is not None and self.recalibration_batches:
             from cvkit.models.batchnorm import BatchNormRecalibrator
 
