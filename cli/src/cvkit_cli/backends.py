@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-BACKEND_HELP = ("Keras backend: tensorflow (default) or jax. Default: $KERAS_BACKEND, else tensorflow. "
-                "The input pipeline stays in tf.data either way.")
+BACKEND_HELP = ("Keras backend: tensorflow or jax (default: $KERAS_BACKEND, else tensorflow); "
+                "the input pipeline stays in tf.data. See docs/backends.md.")
 
 BackendOption = Annotated[Optional[str], typer.Option("--backend", help=BACKEND_HELP)]
 
