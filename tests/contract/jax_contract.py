@@ -62,8 +62,9 @@ def train_and_export(work: Path) -> None:
 
     from cvkit.training.run import load_run
 
-    config = cvkit.RunConfig(arch="lenet", dataset="shapes:32", epochs=2, batch_size=16, ema=0.9,
-                             augmentations=["flip"], bn_recalibration_batches=2, out=str(work / "run"))
+    config = cvkit.RunConfig(arch="resnet18", backbone_params=dict(cvkit.get_backbone("resnet18").tiny),
+                             dataset="shapes:32", epochs=2, batch_size=16, ema=0.9, augmentations=["flip"],
+                             bn_recalibration_batches=2, out=str(work / "run"))
     result = cvkit.train(config, verbose=0)
     manifest = json.loads((result.run_dir / "manifest.json").read_text())
     assert manifest["backend"] == "jax", manifest["backend"]
