@@ -25,10 +25,10 @@ import numpy as np  # noqa: E402
 
 from cvkit.testing import check_augmentation, check_head, create_tiny_model  # noqa: E402
 
-# The default run's sample (--all: every family and head): concatenation, depthwise and
-# squeeze-excitation, the deformable op; dense and box heads (classification trains in cvkit.train).
-SAMPLE_FAMILIES = ("densenet", "efficientnet", "deformable")
-SAMPLE_HEADS = ("fcn8s", "localization")
+# The default run's sample, kept small for the suite's time (--all: every family and head):
+# DenseNet (the quickstart's), resnet18 and the classification head through cvkit.train below.
+SAMPLE_FAMILIES = ("densenet",)
+SAMPLE_HEADS = ()
 AUGMENTATIONS = ("flip", "rotate", "translate", "mixup")  # box transforms switch backends; mixing is ops
 
 
@@ -98,6 +98,8 @@ def main(work: Path, everything: bool) -> None:
         except Exception:  # every failure reported, not just the first
             report["failures"][name] = traceback.format_exc(limit=-6)
         report["seconds"][name] = round(time.perf_counter() - start, 1)
+        print(f"{name}: {'failed' if name in report['failures'] else 'ok'} in {report['seconds'][name]} s",
+              file=sys.stderr, flush=True)
         keras.backend.clear_session()
     (work / "report.json").write_text(json.dumps(report, indent=1))
 
