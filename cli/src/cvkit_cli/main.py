@@ -13,6 +13,7 @@ import typer
 import cvkit
 from cvkit.errors import CvkitError
 from cvkit_cli import insight, render
+from cvkit_cli.backends import BackendOption, use_backend
 from cvkit_cli.ensembles import average, print_comparison
 from cvkit_cli.train_options import train_command
 
@@ -86,8 +87,10 @@ def info(
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Print the layer table.")] = True,
     table: Annotated[bool, typer.Option("--table", help="Print the per-layer table with output shapes, parameters and multiply-accumulates.")] = False,
     csv: Annotated[Optional[Path], typer.Option("--csv", help="Write the per-layer table (output shapes, parameters, MACs) to this CSV file.")] = None,
+    backend: BackendOption = None,
 ) -> None:
     """A layer table, trainable and total parameters, and multiply-accumulates of an arch."""
+    use_backend(backend)
     from cvkit.data.augment import parse_assignments
 
     spec = cvkit.get_backbone(arch)
@@ -157,6 +160,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     ensemble: Annotated[Optional[int], typer.Option("--ensemble", help="Also average the predictions of the last K epoch checkpoints and report the gain over the last one.")] = None,
     tta: Annotated[Optional[str], typer.Option("--tta", help="Test-time augmentation: average over these views (flip, crop; e.g. flip,crop) and report the gain over no TTA.")] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Report the task's metrics of a trained run on its validation split.
 
@@ -164,6 +168,7 @@ def evaluate(
     and aux_localization_accuracy (class right and IoU >= 0.5). Segmentation: pixel accuracy,
     mean IoU over the classes with the background, and foreground_mean_iou without it.
     """
+    use_backend(backend)
     if ensemble is not None:
         return _evaluate_ensemble(run_dir, ensemble, dataset or data_dir, as_json)
     if tta is not None:
@@ -239,12 +244,14 @@ def augment(
 def recalibrate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     batches: Annotated[int, typer.Option("--batches", min=1, help="Training batches to average.")] = 32,
+    backend: BackendOption = None,
 ) -> None:
     """Re-estimate a run's BatchNorm statistics from its training data and save the model.
 
     For runs whose saved model scores far below their training accuracy (stale statistics,
     as runs from before cvkit recalibrated at the end of training can have).
     """
+    use_backend(backend)
     from cvkit.training.recalibrate import recalibrate_run
 
     result = recalibrate_run(run_dir, batches=batches)
@@ -264,12 +271,14 @@ def predict(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write PNGs with the box drawn or the mask overlaid (default: RUN_DIR/predictions for localization and segmentation).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     tta: Annotated[Optional[str], typer.Option("--tta", help="Test-time augmentation: average over these views (flip, crop), masks and boxes mapped back first.")] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Predict labels, boxes or masks for image files with a trained run's model.
 
     Prints the top classes, the box in the image's pixels (x1,y1,x2,y2) or each class's share
     of the pixels, and writes a PNG per image with the box drawn or the mask overlaid.
     """
+    use_backend(backend)
     from cvkit.training.plan import check_run_tta
     from cvkit.training.run import load_run
 
@@ -303,9 +312,11 @@ def export(
         help="Segmentation SavedModel: run at each image's own size (a multiple of the backbone's stride) "
              "instead of resizing to the training size and the masks back, as cvkit predict does.",
     )] = False,
+    backend: BackendOption = None,
 ) -> None:
     """Export a trained model: a TensorFlow SavedModel (serving_default takes uint8 images), a .keras
     file, or an ONNX file (float 0-255 images; checked against the Keras model with ONNX Runtime)."""
+    use_backend(backend)
     from cvkit.serve.export import FORMATS
     from cvkit.training.run import load_run
 

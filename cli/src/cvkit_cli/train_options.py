@@ -17,6 +17,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from cvkit_cli.backends import BACKEND_HELP, use_backend
+
 
 def split_augmentations(text: str) -> list[str]:
     """Split on commas outside parentheses: ``flip,crop(scale=0.8)``."""
@@ -135,6 +137,7 @@ def train_command(run: Callable[[dict[str, Any], Path | None, dict[str, Any]], N
     it calls ``run(settings, resume, facts)`` with the RunConfig keys they give and, when the
     config file is a run's config.json, the facts that run recorded about its data."""
     def command(**given: Any) -> None:
+        use_backend(given.pop("backend"))  # before anything imports Keras
         config = given.pop("config")
         resume = given.pop("resume")
         from cvkit.training.config import read_config_file, split_run_facts
@@ -154,6 +157,10 @@ def train_command(run: Callable[[dict[str, Any], Path | None, dict[str, Any]], N
     parameters.append(inspect.Parameter(
         "resume", inspect.Parameter.KEYWORD_ONLY, default=None,
         annotation=Annotated[Optional[Path], typer.Option("--resume", metavar="RUN_DIR", help=RESUME_HELP)],
+    ))
+    parameters.append(inspect.Parameter(
+        "backend", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[Optional[str], typer.Option("--backend", help=BACKEND_HELP)],
     ))
     command.__signature__ = inspect.Signature(parameters)
     command.__annotations__ = {p.name: p.annotation for p in parameters}

@@ -86,7 +86,9 @@ def export_savedmodel(model: Any, out_dir: str | Path, *, native_size: bool = Fa
     stride = max(dynamic.feature_maps) if dynamic is not None else None
     archive = keras.export.ExportArchive()
     archive.track(served)
-    archive.add_endpoint("serving_default", _serving_function(served, stride))
+    serve = _serving_function(served, stride, _model_call(archive, served))
+    serve.get_concrete_function()  # traced now: Keras takes a traced tf.function as it is
+    archive.add_endpoint("serving_default", serve)
     tmp = out_dir.with_name(f".{out_dir.name}.partial")
     if tmp.exists():
         import shutil
@@ -99,9 +101,22 @@ def export_savedmodel(model: Any, out_dir: str | Path, *, native_size: bool = Fa
     return out_dir
 
 
-def _serving_function(served: Any, stride: int | None) -> Any:
+def _model_call(archive: Any, served: Any) -> Any:
+    """``served(x, training=False)`` on TensorFlow tensors. On JAX that is the model converted
+    by jax2tf, which Keras does for an endpoint of the archive (``model_call``: float images at
+    the model's input size, any batch); the serving function's TensorFlow steps wrap it."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return lambda x: served(x, training=False)
+    signature = [keras.InputSpec(shape=(None, *served.input_shape[1:]), dtype="float32")]
+    return archive.add_endpoint("model_call", lambda x: served(x, training=False), input_signature=signature)
+
+
+def _serving_function(served: Any, stride: int | None, call: Any) -> Any:
     """The tf.function the SavedModel serves: at the image's size when ``stride`` is given
-    (a fully convolutional model), else at the model's input size and back."""
+    (a fully convolutional model), else at the model's input size and back. ``call`` runs the
+    model on float images."""
     import tensorflow as tf
 
     height, width, channels = served.input_shape[1:]
@@ -123,7 +138,7 @@ def _serving_function(served: Any, stride: int | None) -> Any:
         elif fixed:
             x = at_size(x, [height, width], lambda t, size: tf.image.resize(t, size, antialias=True))
             x = tf.ensure_shape(x, [None, height, width, channels])  # the cond hides the static size
-        outputs = serving_outputs(served, served(x, training=False))
+        outputs = serving_outputs(served, call(x))
         if "masks" in outputs and fixed:
             probabilities = at_size(outputs["probabilities"], in_size, resize_probabilities)
             outputs = {"probabilities": probabilities, "masks": tf.cast(tf.argmax(probabilities, axis=-1), tf.int32)}
