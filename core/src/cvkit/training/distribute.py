@@ -40,7 +40,7 @@ def make_strategy(name: str) -> Any:
         return None
     if _backend() != "tensorflow":
         raise CvkitError(f"--strategy {name} needs the TensorFlow backend; use --strategy data-parallel on "
-                         f"{_backend()}, or set KERAS_BACKEND=tensorflow")
+                         f"{_backend()}, or pass --backend tensorflow")
     import tensorflow as tf
 
     return tf.distribute.MirroredStrategy(devices=replica_devices())

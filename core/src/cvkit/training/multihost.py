@@ -66,7 +66,7 @@ def start_processes(config: Any) -> None:
     backend = import_keras().backend.backend()
     if backend != "jax":
         raise CvkitError(f"{'/'.join(MULTI_HOST_FLAGS)} need the JAX backend (TensorFlow's multi-worker "
-                         f"training does not work with Keras 3's fit), not {backend}; set KERAS_BACKEND=jax")
+                         f"training does not work with Keras 3's fit), not {backend}; pass --backend jax")
     join_coordinator(config)
 
 
