@@ -2,7 +2,7 @@
 
 Sections (``--section 1,5``): 1 training images/s vs keras.applications, 2 achieved FLOP/s,
 3 input pipeline, 4 command start-up, 5 time to the first step, 6 quickstart and digits,
-7 CPU utilisation, 8 memory-efficient DenseNet. Writes benchmarks/results/MODE-DEVICE.{json,md}.
+7 CPU utilisation, 8 memory-efficient DenseNet, 9 (jax) the JAX backend against TensorFlow. Writes benchmarks/results/MODE-DEVICE.{json,md}.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ SECTIONS = {
     6: ("quickstart", "cvbench.commands", "section_quickstart"),
     7: ("cpu", "cvbench.commands", "section_cpu"),
     8: ("memory", "cvbench.commands", "section_memory"),
+    9: ("jax", "cvbench.backends", "section_backends"),
 }
 SHARED_NOTE = ("Ratios come from A B A B alternation in one process on one machine, so they hold under load; "
                "absolute figures move with whatever else the machine runs.")

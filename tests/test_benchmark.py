@@ -21,7 +21,7 @@ def run_bench(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("args,fragments", [
-    (["--section", "9"], ["unknown section '9'", "1 (throughput)", "8 (memory)"]),
+    (["--section", "10"], ["unknown section '10'", "1 (throughput)", "9 (jax)"]),
     (["--section", "1,speed"], ["unknown section 'speed'", "5 (first-step)"]),
     (["--arch", "resnet50,vgg16"], ["unknown arch 'vgg16'", "resnet50, densenet121, mobilenet_v2, efficientnet_b0"]),
 ])
@@ -40,7 +40,7 @@ def test_tiny_quick_run_measures_every_section(tmp_path):
     result = run_bench("--tiny", "--out", str(tmp_path))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     data = json.loads((tmp_path / "tiny-cpu.json").read_text())
-    assert {row["section"] for row in data["rows"]} == set(range(1, 9))
+    assert {row["section"] for row in data["rows"]} == set(range(1, 10))
     assert not [row for row in data["rows"] if "failed" in row["name"]]
     by_section = {row["section"]: row for row in reversed(data["rows"])}  # each section's first row
     table = (tmp_path / "tiny-cpu.md").read_text()

@@ -20,6 +20,7 @@ TITLES = {
     6: "Quickstart and digits",
     7: "CPU utilisation while training",
     8: "Memory-efficient DenseNet",
+    9: "The JAX backend against TensorFlow",
 }
 
 

@@ -196,6 +196,10 @@ EVERY_TRAIN_OPTION = {  # RunConfig field -> (command-line arguments, the value 
     "strategy": (["--strategy", "mirrored"], "mirrored"),
     "deterministic": (["--deterministic"], True),
     "lr_scale": (["--lr-scale", "linear"], "linear"),
+    "coordinator": (["--coordinator", "node0:12355"], "node0:12355"),
+    "num_processes": (["--num-processes", "2"], 2),
+    "process_id": (["--process-id", "0"], 0),
+    "coordinator_timeout": (["--coordinator-timeout", "30"], 30.0),
 }
 
 
@@ -218,7 +222,7 @@ def test_every_train_option_reaches_its_config_field(tmp_path, monkeypatch, caps
     assert {flag.field for flag in TRAIN_FLAGS} == set(EVERY_TRAIN_OPTION)
 
 
-def test_the_train_options_are_the_flag_table_plus_config():
+def test_the_train_options_are_the_flag_table_plus_config_and_backend():
     """Each row of TRAIN_FLAGS is one option of ``cvkit train`` named after its field or its alias."""
     import dataclasses
 
@@ -237,7 +241,7 @@ def test_the_train_options_are_the_flag_table_plus_config():
         assert set(options.pop(flag.parameter)) == set(declared), flag
         if not flag.names:
             assert declared == ("--" + flag.field.replace("_", "-"),)
-    assert options == {"config": ("--config", "-c"), "resume": ("--resume",)}
+    assert options == {"config": ("--config", "-c"), "resume": ("--resume",), "backend": ("--backend",)}
     aliases = {name: flag.field for flag in TRAIN_FLAGS for name in flag.declarations if flag.names}
     assert aliases["--lr"] == "learning_rate" and aliases["--xla/--no-xla"] == "jit_compile"
     assert aliases["--aug"] == "augmentations" and aliases["--head-param"] == "head_params"

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from cvkit_cli import render
+from cvkit_cli.backends import BackendOption, use_backend
 
 
 def print_comparison(result: Any, label: str) -> None:
@@ -30,12 +31,14 @@ def average(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the averaged model (default: RUN_DIR/averaged.keras).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Also make it the run's model.keras and metrics.json (the old model stays as model.before-average.keras), so evaluate, predict and export use it.")] = False,
     batches: Annotated[Optional[int], typer.Option("--batches", min=1, help="Training batches for the BatchNorm recalibration (default: the run's).")] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Average the weights of K epoch checkpoints into one model and compare it with the last checkpoint.
 
     The weights (and BatchNorm moving statistics) are averaged, then the BatchNorm statistics
     are recalibrated on training batches, and the model is evaluated on the validation split.
     """
+    use_backend(backend)
     from cvkit.training.ensemble import average_run
 
     result = average_run(run_dir, last=last, best=best, keep_best=keep_best, out=out, replace=replace, batches=batches)

@@ -9,6 +9,7 @@ import typer
 
 from cvkit.errors import CvkitError
 from cvkit_cli import render
+from cvkit_cli.backends import BackendOption, use_backend
 
 
 def explain(
@@ -18,6 +19,7 @@ def explain(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the PNGs (default: RUN_DIR/explain).")] = None,
     class_name: Annotated[Optional[str], typer.Option("--class", help="Explain this class instead of the predicted one.")] = None,
     pixel: Annotated[Optional[str], typer.Option("--pixel", metavar="ROW,COL", help="Segmentation runs: explain this pixel's class (rows and columns of the image file).")] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Show which pixels a trained run's prediction rests on: one PNG per image and method.
 
@@ -29,6 +31,7 @@ def explain(
     with --pixel through that pixel's class (its log-probability; the background is a class).
     Localization runs explain the image's class and draw its predicted box.
     """
+    use_backend(backend)
     from cvkit.insight.explain import METHODS, check_pixel_task, explain as explain_images, parse_pixel, write_explanations
     from cvkit.serve.predict import load_images
     from cvkit.training.run import load_run
@@ -52,6 +55,7 @@ def explain(
 
 def plot(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
+    backend: BackendOption = None,
 ) -> None:
     """Write pictures of what a run learned into its directory.
 
@@ -59,6 +63,7 @@ def plot(
     filters as a grid) and tsne.png (a t-SNE map of the penultimate features, coloured by class,
     with a few thumbnails), next to the curves.png that training wrote.
     """
+    use_backend(backend)
     from cvkit.insight.plots import plot_run
 
     for path in plot_run(run_dir):
@@ -69,12 +74,14 @@ def attack(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     fgsm_eps: Annotated[str, typer.Option("--fgsm-eps", help="Comma-separated epsilons in [0, 1], fractions of the pixel range.")] = "0.01,0.03",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write the example PNGs (default: RUN_DIR/attack).")] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Accuracy under FGSM adversarial examples next to the clean accuracy, on the validation split.
 
     Each pixel moves by epsilon x 255 along the sign of the loss gradient. A few examples are
     saved with their perturbation, magnified to the full range.
     """
+    use_backend(backend)
     from cvkit.insight.attack import attack_run, parse_epsilons
 
     result = attack_run(run_dir, parse_epsilons(fgsm_eps), out)

@@ -13,6 +13,7 @@ import typer
 import cvkit
 from cvkit.errors import CvkitError
 from cvkit_cli import insight, render
+from cvkit_cli.backends import BackendOption, use_backend
 from cvkit_cli.ensembles import average, print_comparison
 from cvkit_cli.train_options import train_command
 
@@ -86,8 +87,10 @@ def info(
     layers: Annotated[bool, typer.Option("--layers/--no-layers", help="Print the layer table.")] = True,
     table: Annotated[bool, typer.Option("--table", help="Print the per-layer table with output shapes, parameters and multiply-accumulates.")] = False,
     csv: Annotated[Optional[Path], typer.Option("--csv", help="Write the per-layer table (output shapes, parameters, MACs) to this CSV file.")] = None,
+    backend: BackendOption = None,
 ) -> None:
     """A layer table, trainable and total parameters, and multiply-accumulates of an arch."""
+    use_backend(backend)
     from cvkit.data.augment import parse_assignments
 
     spec = cvkit.get_backbone(arch)
@@ -131,7 +134,14 @@ def _train(settings: dict, resume: Optional[Path] = None, facts: Optional[dict] 
         result = resume_run(resume, settings)
     else:
         result = cvkit.train(RunConfig.from_dict(settings), facts=facts)
-    render.line(f"run directory: {result.run_dir}")
+    from cvkit.training.multihost import stop_processes
+
+    stop_processes()
+    if settings.get("process_id"):  # a multi-host worker: its files were scratch
+        render.line(f"process {settings['process_id']} of {settings.get('num_processes')} finished; "
+                    f"process 0 wrote the run directory")
+    else:
+        render.line(f"run directory: {result.run_dir}")
     for key, value in result.validation.items():
         render.line(f"validation {key}: {value:.4f}")
     if result.overfit is not None:
@@ -150,6 +160,7 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json")] = False,
     ensemble: Annotated[Optional[int], typer.Option("--ensemble", help="Also average the predictions of the last K epoch checkpoints and report the gain over the last one.")] = None,
     tta: Annotated[Optional[str], typer.Option("--tta", help="Test-time augmentation: average over these views (flip, crop; e.g. flip,crop) and report the gain over no TTA.")] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Report the task's metrics of a trained run on its validation split.
 
@@ -158,6 +169,7 @@ def evaluate(
     mean IoU over the classes with the background, and foreground_mean_iou without it.
     Detection: COCO AP (IoU 0.5:0.95), AP50 and AP75 of the boxes left after NMS.
     """
+    use_backend(backend)
     if ensemble is not None:
         return _evaluate_ensemble(run_dir, ensemble, dataset or data_dir, as_json)
     if tta is not None:
@@ -233,12 +245,14 @@ def augment(
 def recalibrate(
     run_dir: Annotated[Path, typer.Argument(help="A run directory written by cvkit train.")],
     batches: Annotated[int, typer.Option("--batches", min=1, help="Training batches to average.")] = 32,
+    backend: BackendOption = None,
 ) -> None:
     """Re-estimate a run's BatchNorm statistics from its training data and save the model.
 
     For runs whose saved model scores far below their training accuracy (stale statistics,
     as runs from before cvkit recalibrated at the end of training can have).
     """
+    use_backend(backend)
     from cvkit.training.recalibrate import recalibrate_run
 
     result = recalibrate_run(run_dir, batches=batches)
@@ -260,6 +274,7 @@ def predict(
     tta: Annotated[Optional[str], typer.Option("--tta", help="Test-time augmentation: average over these views (flip, crop), masks and boxes mapped back first.")] = None,
     score_threshold: Annotated[Optional[float], typer.Option("--score-threshold", help=f"Detection: keep boxes scoring at least this (default {cvkit.DETECTION_DEFAULTS.score_threshold}).")] = None,
     iou_threshold: Annotated[Optional[float], typer.Option("--iou-threshold", help=f"Detection: NMS drops a box overlapping a better one of its class by more than this IoU (default {cvkit.DETECTION_DEFAULTS.iou_threshold}).")] = None,
+    backend: BackendOption = None,
 ) -> None:
     """Predict labels, boxes or masks for image files with a trained run's model.
 
@@ -267,6 +282,7 @@ def predict(
     of the pixels, or for detection every box left after NMS with its class and score, and
     writes a PNG per image with the boxes drawn or the mask overlaid.
     """
+    use_backend(backend)
     from cvkit.serve.detection import detection_thresholds
     from cvkit.training.plan import check_run_tta
     from cvkit.training.run import load_run
@@ -308,12 +324,14 @@ def export(
         help="Segmentation SavedModel: run at each image's own size (a multiple of the backbone's stride) "
              "instead of resizing to the training size and the masks back, as cvkit predict does.",
     )] = False,
+    backend: BackendOption = None,
 ) -> None:
     """Export a trained model: a TensorFlow SavedModel (serving_default takes uint8 images), a .keras
     file, or an ONNX file (float 0-255 images; checked against the Keras model with ONNX Runtime).
 
     A detection SavedModel returns the post-NMS boxes, scores, classes and num_detections; its
     detect endpoint also takes score_threshold, iou_threshold and max_detections (not ONNX)."""
+    use_backend(backend)
     from cvkit.serve.export import FORMATS
     from cvkit.training.run import load_run
 

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from cvkit_cli.backends import BACKEND_HELP, use_backend
+
 
 def split_augmentations(text: str) -> list[str]:
     """Split on commas outside parentheses: ``flip,crop(scale=0.8)``."""
@@ -98,7 +100,8 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
     Flag("overfit_batches", int, "Sanity check: train on these K fixed batches, regularisation off; report if the loss nears 0."),
     Flag("ema", float, "Keep a moving average of the weights with this decay (e.g. 0.999, warmed up); "
          "validate it beside them and save it as the model."),
-    Flag("strategy", str, "none, or mirrored: train on every visible device (--batch-size is the global batch)."),
+    Flag("strategy", str, "none, mirrored (TensorFlow) or data-parallel (JAX's DataParallel; MirroredStrategy on "
+         "TensorFlow): train on every visible device (--batch-size is the global batch)."),
     Flag("deterministic", bool, "Seeded, deterministic ops: a rerun or a resumed run gives bit-identical weights (slower).",
          ("--deterministic/--no-deterministic",)),
     Flag("lr_scale", str, "none, or linear: the learning rate times the global batch size / 256."),
@@ -106,6 +109,10 @@ TRAIN_FLAGS: tuple[Flag, ...] = (
          "(the keras.applications twin's; cvkit list archs)."),
     Flag("memory_efficient", bool, "Recompute concatenations and BatchNorm in the backward pass: "
          "less memory, slower steps (DenseNet)."),
+    Flag("coordinator", str, "Multi-host training (JAX): process 0's HOST:PORT, the same on every host."),
+    Flag("num_processes", int, "Multi-host training: the number of processes, one per host."),
+    Flag("process_id", int, "Multi-host training: this process's id, 0 to --num-processes - 1; process 0 writes the run."),
+    Flag("coordinator_timeout", float, "Seconds to wait for every process to join the coordinator (default 60)."),
 )
 CONFIG_FILE_HELP = ("A TOML or YAML file of settings, or a run's RUN_DIR/config.json to reproduce that run "
                     "(its out is ignored); flags override it.")
@@ -130,6 +137,7 @@ def train_command(run: Callable[[dict[str, Any], Path | None, dict[str, Any]], N
     it calls ``run(settings, resume, facts)`` with the RunConfig keys they give and, when the
     config file is a run's config.json, the facts that run recorded about its data."""
     def command(**given: Any) -> None:
+        use_backend(given.pop("backend"))  # before anything imports Keras
         config = given.pop("config")
         resume = given.pop("resume")
         from cvkit.training.config import read_config_file, split_run_facts
@@ -149,6 +157,10 @@ def train_command(run: Callable[[dict[str, Any], Path | None, dict[str, Any]], N
     parameters.append(inspect.Parameter(
         "resume", inspect.Parameter.KEYWORD_ONLY, default=None,
         annotation=Annotated[Optional[Path], typer.Option("--resume", metavar="RUN_DIR", help=RESUME_HELP)],
+    ))
+    parameters.append(inspect.Parameter(
+        "backend", inspect.Parameter.KEYWORD_ONLY, default=None,
+        annotation=Annotated[Optional[str], typer.Option("--backend", help=BACKEND_HELP)],
     ))
     command.__signature__ = inspect.Signature(parameters)
     command.__annotations__ = {p.name: p.annotation for p in parameters}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from cvkit.backend import BACKENDS, set_backend
 from cvkit.contract.params import check_params
 from cvkit.models.backbone import (
     FEATURE_STRIDES,
@@ -163,4 +164,5 @@ __all__ = [
     "resolve_callable", "split_indices", "splits_from_arrays", "to_example", "train",
     "unregister_plugin",
     "DETECTION_DEFAULTS", "DetectionThresholds", "HeadPostprocess",
+    "BACKENDS", "set_backend",
 ]

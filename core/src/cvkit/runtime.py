@@ -27,11 +27,22 @@ def import_keras() -> ModuleType:
         keras = importlib.import_module("keras")
         if keras.backend.backend() == "tensorflow":
             importlib.import_module("tensorflow").config.list_physical_devices()
+        else:
+            hide_gpus_from_tensorflow()
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
     return keras
+
+
+def hide_gpus_from_tensorflow() -> None:
+    """On JAX, TensorFlow only feeds tf.data: keep it off the GPUs, or it reserves most of their memory."""
+    tf = importlib.import_module("tensorflow")
+    try:
+        tf.config.set_visible_devices([], "GPU")
+    except RuntimeError:  # TensorFlow already started its devices in this process; too late to hide them
+        pass
 
 
 def _has_gpu(keras: ModuleType) -> bool:

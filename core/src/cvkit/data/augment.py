@@ -95,6 +95,8 @@ def build_augmentation(
     if not layers:
         return None
     takes_seed = [_takes_seed(layer) for layer, _ in layers]
+    for layer, _ in layers:
+        _pin_to_tensorflow(layer)
 
     def apply(batch: dict, batch_seed: Any) -> dict:
         import tensorflow as tf
@@ -160,8 +162,49 @@ class StatelessDraws:
                 del generator.next
 
 
+class _TensorFlowBackend:
+    """A Keras preprocessing layer's ``backend`` that stays TensorFlow.
+
+    Keras switches such a layer to TensorFlow inside tf.data, but its box transforms switch again
+    and ``reset()`` to the global backend midway (RandomFlip, RandomZoom...), so on JAX the rest
+    of the call got JAX ops on graph tensors. Augmentations only ever run in tf.data.
+    """
+
+    name = _backend = "tensorflow"
+
+    def set_backend(self, backend: str) -> None:
+        pass
+
+    def reset(self) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module("keras.src.backend.tensorflow"), name)
+
+
+def _pin_to_tensorflow(root: Any) -> None:
+    """Every Keras layer in ``root`` with a switchable ``backend`` keeps TensorFlow's (see above)."""
+    import keras
+    from keras.src.utils.backend_utils import DynamicBackend
+
+    if keras.backend.backend() == "tensorflow":
+        return
+    for layer in _reachable(root, keras.Layer):
+        if isinstance(vars(layer).get("backend"), DynamicBackend):
+            layer.backend = _TensorFlowBackend()
+
+
 def _seed_generators(root: Any) -> list[Any]:
     """Every keras ``SeedGenerator`` a layer or its sub-layers hold (in attributes, lists, dicts)."""
+    import keras
+
+    return _reachable(root, keras.random.SeedGenerator)
+
+
+def _reachable(root: Any, kind: type) -> list[Any]:
+    """Every ``kind`` object in ``root`` or the Keras layers it holds (in attributes, lists, dicts)."""
     import keras
 
     found, seen, stack = [], set(), [root]
@@ -170,9 +213,9 @@ def _seed_generators(root: Any) -> list[Any]:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, keras.random.SeedGenerator):
+        if isinstance(obj, kind):
             found.append(obj)
-        elif isinstance(obj, keras.Layer):
+        if isinstance(obj, keras.Layer):
             stack.extend(vars(obj).values())
         elif isinstance(obj, list | tuple):
             stack.extend(obj)

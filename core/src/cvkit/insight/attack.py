@@ -41,6 +41,10 @@ def parse_epsilons(text: str) -> list[float]:
 
 def fgsm(model: Any, images: np.ndarray, labels: np.ndarray, epsilon: float) -> np.ndarray:
     """Each pixel moved by ``epsilon`` x 255 along the sign of the loss gradient, kept in 0-255."""
+    from cvkit.backend import require_tensorflow_backend
+
+    require_tensorflow_backend("FGSM (gradients through TensorFlow's tape)",
+                               "run cvkit attack with --backend tensorflow (a run trained on JAX loads there)")
     import tensorflow as tf
 
     from cvkit.insight.explain import class_scores

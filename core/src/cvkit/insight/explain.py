@@ -127,9 +127,18 @@ def _logit_probe(model: Any, feature_map: Any, pixel: tuple[int, int] | None) ->
     return probe, lambda outputs: ops.log(class_scores(outputs, pixel) + 1e-12)
 
 
+def _tensorflow_gradients(method: str) -> None:
+    from cvkit.backend import require_tensorflow_backend
+
+    require_tensorflow_backend(f"{method} (gradients through TensorFlow's tape)",
+                               "run cvkit explain with --backend tensorflow (a run trained on JAX loads there), "
+                               "or use --method occlusion")
+
+
 def gradcam(model: Any, images: np.ndarray, target: int | None,
             pixel: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """Grad-CAM heat ``[B, H, W]``, the class index per image and a note naming the map used."""
+    _tensorflow_gradients("Grad-CAM")
     import tensorflow as tf
 
     feature_map, stride = gradcam_map(model)
@@ -150,6 +159,7 @@ def gradcam(model: Any, images: np.ndarray, target: int | None,
 def saliency(model: Any, images: np.ndarray, target: int | None,
              pixel: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """|d log p(class) / d pixel|, the largest over the channels."""
+    _tensorflow_gradients("saliency")
     import tensorflow as tf
 
     inputs = tf.convert_to_tensor(images)

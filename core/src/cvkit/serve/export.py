@@ -90,7 +90,15 @@ def export_savedmodel(model: Any, out_dir: str | Path, *, native_size: bool = Fa
     stride = max(dynamic.feature_maps) if dynamic is not None else None
     archive = keras.export.ExportArchive()
     archive.track(served)
-    endpoints = detection_endpoints(served) if is_detection(model) else {"serving_default": _serving_function(served, stride)}
+    if is_detection(model):
+        if keras.backend.backend() == "jax":  # the NMS is traced into the SavedModel as TensorFlow ops
+            raise CvkitError("a detection model exports from the TensorFlow backend; run cvkit export --backend "
+                             "tensorflow (the .keras file of a JAX run loads there as it is)")
+        endpoints = detection_endpoints(served)
+    else:
+        serve = _serving_function(served, stride, _model_call(archive, served))
+        serve.get_concrete_function()  # traced now: Keras takes a traced tf.function as it is
+        endpoints = {"serving_default": serve}
     for name, endpoint in endpoints.items():
         archive.add_endpoint(name, endpoint)
     tmp = out_dir.with_name(f".{out_dir.name}.partial")
@@ -105,9 +113,22 @@ def export_savedmodel(model: Any, out_dir: str | Path, *, native_size: bool = Fa
     return out_dir
 
 
-def _serving_function(served: Any, stride: int | None) -> Any:
+def _model_call(archive: Any, served: Any) -> Any:
+    """``served(x, training=False)`` on TensorFlow tensors. On JAX that is the model converted
+    by jax2tf, which Keras does for an endpoint of the archive (``model_call``: float images at
+    the model's input size, any batch); the serving function's TensorFlow steps wrap it."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return lambda x: served(x, training=False)
+    signature = [keras.InputSpec(shape=(None, *served.input_shape[1:]), dtype="float32")]
+    return archive.add_endpoint("model_call", lambda x: served(x, training=False), input_signature=signature)
+
+
+def _serving_function(served: Any, stride: int | None, call: Any) -> Any:
     """The tf.function the SavedModel serves: at the image's size when ``stride`` is given
-    (a fully convolutional model), else at the model's input size and back."""
+    (a fully convolutional model), else at the model's input size and back. ``call`` runs the
+    model on float images."""
     import tensorflow as tf
 
     height, width, channels = served.input_shape[1:]
@@ -129,7 +150,7 @@ def _serving_function(served: Any, stride: int | None) -> Any:
         elif fixed:
             x = at_size(x, [height, width], lambda t, size: tf.image.resize(t, size, antialias=True))
             x = tf.ensure_shape(x, [None, height, width, channels])  # the cond hides the static size
-        outputs = serving_outputs(served, served(x, training=False))
+        outputs = serving_outputs(served, call(x))
         if "masks" in outputs and fixed:
             probabilities = at_size(outputs["probabilities"], in_size, resize_probabilities)
             outputs = {"probabilities": probabilities, "masks": tf.cast(tf.argmax(probabilities, axis=-1), tf.int32)}

@@ -17,6 +17,10 @@ DETECTION_UNSUPPORTED = ("ONNX export does not support detection models (their N
 
 
 def require_onnx() -> Any:
+    from cvkit.backend import require_tensorflow_backend
+
+    require_tensorflow_backend("ONNX export (through tf2onnx)", "run cvkit export with --backend tensorflow (a run "
+                               "trained on JAX loads there) or export --format savedmodel")
     try:
         import onnxruntime
         import tf2onnx  # noqa: F401  (Keras' ONNX export uses it)

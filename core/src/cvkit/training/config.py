@@ -69,6 +69,10 @@ class RunConfig:
     lr_scale: str = "none"  # "linear": learning_rate * batch_size / REFERENCE_BATCH
     weights: str | None = None  # start from: a .keras/.weights.h5 file of another cvkit run, or "imagenet"
     memory_efficient: bool = False  # recompute cheap wide tensors in the backward pass (archs that declare it)
+    coordinator: str | None = None  # multi-host (JAX): process 0's HOST:PORT, the same for every process
+    num_processes: int | None = None  # multi-host: one process per host
+    process_id: int | None = None  # multi-host: this process's index in [0, num_processes)
+    coordinator_timeout: float = 60.0  # seconds a process waits for the others to join the coordinator
 
     def scaled_learning_rate(self) -> float:
         """The learning rate the optimizer uses: ``learning_rate``, scaled with the global batch by ``lr_scale``."""
@@ -132,6 +136,9 @@ class RunConfig:
         from cvkit.training.distribute import check_strategy
 
         check_strategy(self.strategy)
+        from cvkit.training.multihost import check_multi_host_settings
+
+        check_multi_host_settings(self)
         if self.lr_scale not in LR_SCALES:
             raise CvkitError(f"unknown --lr-scale {self.lr_scale!r}; choose one of {', '.join(LR_SCALES)}")
 

@@ -45,7 +45,8 @@ def shuffle_buffer_size(num_examples: int | None, one_example: int | None) -> in
 
 def make_pipeline(ds: Any, *, batch_size: int, to_xy: Any, augment: Any = None, shuffle: bool = False,
                   seed: int = 0, num_examples: int | None = None, epochs: range | None = None,
-                  steps_per_epoch: int | None = None) -> Any:
+                  steps_per_epoch: int | None = None, full_batches: bool = False,
+                  shard: tuple[int, int] | None = None) -> Any:
     """Cache (when it fits in memory), shuffle, batch, augment on parallel threads, map to (x, y), prefetch.
 
     ``augment(batch, batch_seed)`` gets a stateless seed per batch, so runs with the same seed
@@ -53,6 +54,8 @@ def make_pipeline(ds: Any, *, batch_size: int, to_xy: Any, augment: Any = None, 
     data set is one epoch with fresh draws. With ``epochs`` (a range of epoch indices) one data
     set holds them all, each ``steps_per_epoch`` batches (default: one pass) shuffled and
     augmented by (seed, epoch) alone, so a run resumed at epoch e sees what an uninterrupted one does.
+    ``full_batches``: every batch whole (an epoch's last one filled from the epoch's start, a
+    validation remainder dropped); ``shard`` (index, count): keep this process's slice of each batch.
     """
     import tensorflow as tf
 
@@ -65,17 +68,31 @@ def make_pipeline(ds: Any, *, batch_size: int, to_xy: Any, augment: Any = None, 
     buffer = shuffle_buffer_size(num_examples, one_example)
     if epochs is not None and num_examples:
         epoch_examples = steps_per_epoch * batch_size if steps_per_epoch else num_examples
+        if full_batches:
+            epoch_examples = -(-epoch_examples // batch_size) * batch_size
         ds = _epoch_stream(ds, epochs, batch_size, epoch_examples, seed, buffer if shuffle else None)
     else:
         if shuffle:
             ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         batch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        ds = tf.data.Dataset.zip(ds.batch(batch_size), batch_seeds)
+        ds = tf.data.Dataset.zip(ds.batch(batch_size, drop_remainder=full_batches), batch_seeds)
+    if shard is not None:
+        ds = ds.map(lambda b, batch_seed: _slice_batch(b, batch_seed, batch_size, *shard))
     parallel = dict(num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     ds = ds.map(lambda b, batch_seed: ({**b, "images": tf.cast(b["images"], tf.float32)}, batch_seed), **parallel)
     ds = ds.map(augment if augment is not None else lambda b, _: b, **parallel)
     ds = ds.map(to_xy, **parallel)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _slice_batch(batch: Any, batch_seed: Any, batch_size: int, index: int, count: int) -> tuple[Any, Any]:
+    """Process ``index``'s contiguous part of a global batch, and a batch seed of its own (the
+    same seed on every slice would give each process's k-th image the same augmentation)."""
+    import tensorflow as tf
+
+    size = batch_size // count
+    part = tf.nest.map_structure(lambda t: t[index * size:(index + 1) * size], batch)
+    return part, tf.stack([batch_seed[0], batch_seed[1] * count + index])
 
 
 def _epoch_stream(ds: Any, epochs: range, batch_size: int, epoch_examples: int, seed: int, buffer: int | None) -> Any:

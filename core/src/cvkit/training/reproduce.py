@@ -140,9 +140,13 @@ def manifest(config: RunConfig) -> dict[str, Any]:
         import tensorflow as tf
 
         devices = [device.name for device in tf.config.list_logical_devices()]
+    elif keras.backend.backend() == "jax":
+        import jax
+
+        devices = [str(device) for device in jax.devices()]
     return {
         "python": platform.python_version(),
-        "packages": {name: version(name) for name in ("cvkit", "keras", "tensorflow", "numpy")},
+        "packages": {name: version(name) for name in ("cvkit", "keras", "tensorflow", "jax", "jaxlib", "numpy")},
         "plugins": {info.distribution: info.version for info in get_plugin_manager().infos.values()},
         "backend": keras.backend.backend(), "devices": devices, "platform": platform.platform(),
         "seed": config.seed, "deterministic": config.deterministic,

@@ -16,6 +16,8 @@ from cvkit.training.run import TrainResult, preflight
 
 # Settings a resumed run may change: how long it trains. Everything else comes from config.json.
 RESUMABLE_SETTINGS = ("epochs",)
+# Where this process is in a multi-host run: each host's own, and the coordinator may move.
+PROCESS_SETTINGS = ("coordinator", "process_id", "coordinator_timeout")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ def resume_point(run_dir: str | Path, given: dict[str, Any]) -> tuple[RunConfig,
     if not run_dir.is_dir():
         raise CvkitError(f"--resume {run_dir}: no such directory; pass the directory of a cvkit train run")
     config, _ = read_run_config(run_dir)
+    from cvkit.training.multihost import check_resume_processes
+
+    check_resume_processes(run_dir, config, given)
+    config = replace(config, **{key: given.get(key) for key in PROCESS_SETTINGS if key in given})
     _refuse_contradictions(run_dir, config, given)
     epochs = given.get("epochs", config.epochs)
     if epochs is None:

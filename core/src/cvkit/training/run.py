@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from cvkit.contract.registry import DatasetSpec, resolve_callable
 from cvkit.training.finetune import OverfitCheck, overfit_check, overfit_settings
 from cvkit.training.files import CHECKPOINT_DIR, CURVES_PNG, METRICS_CSV, MODEL_FILE, RESULT_FILE
 from cvkit.training.plan import RunPlan, plan_for_model, resolve_dataset, resolve_plan, task_mismatch
+from cvkit.training.rundir import check_new_run_dir, discard_run_dir, open_run_dir
 from cvkit.training.weights import check_weights_option
 
 EPOCH_RECALIBRATION_BATCHES = 8  # before each validation; the final save uses bn_recalibration_batches
@@ -112,10 +111,12 @@ def compile_model(model: Any, plan: RunPlan, task: TaskSpec, optimizer: Any, jit
     return outputs
 
 
-def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True,
-                  epochs: range | None = None, steps_per_epoch: int | None = None) -> tuple[Any, Any]:
+def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True, epochs: range | None = None,
+                  steps_per_epoch: int | None = None, distributed: bool = False) -> tuple[Any, Any]:
     """The training and validation pipelines; with ``epochs`` the training one holds those epochs,
-    each shuffled and augmented by (seed, epoch) (see :func:`cvkit.training.engine.make_pipeline`)."""
+    each shuffled and augmented by (seed, epoch) (see :func:`cvkit.training.engine.make_pipeline`).
+    ``distributed``: batches for a data-parallel fit or evaluate (whole, this process's slice)."""
+    from cvkit.training.distribute import batch_layout, check_validation_batches
     from cvkit.training.engine import make_pipeline
 
     plan, task = prepared.plan, prepared.task
@@ -127,6 +128,9 @@ def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True,
         return batch["images"], targets(batch, outputs, task, **params)
 
     info = prepared.splits.info
+    full, shard = batch_layout(config) if distributed else (False, None)
+    if full:
+        check_validation_batches(info.num_validation, config.batch_size)
     augmenter = None
     if augment:
         augmenter = build_augmentation(plan.augmentation_items(), image_size=(plan.image_size, plan.image_size),
@@ -134,15 +138,11 @@ def make_datasets(prepared: Prepared, outputs: list[str], augment: bool = True,
                                        statistics=prepared.statistics)
     train = make_pipeline(prepared.splits.train, batch_size=config.batch_size, to_xy=to_xy, augment=augmenter,
                           shuffle=True, seed=config.seed, num_examples=info.num_train,
-                          epochs=epochs if info.num_train else None, steps_per_epoch=steps_per_epoch)
+                          epochs=epochs if info.num_train else None, steps_per_epoch=steps_per_epoch,
+                          full_batches=full, shard=shard)
     validation = make_pipeline(prepared.splits.validation, batch_size=config.batch_size, to_xy=to_xy,
-                               num_examples=info.num_validation)
+                               num_examples=info.num_validation, full_batches=full, shard=shard)
     return train, validation
-
-
-def default_run_dir(config: RunConfig) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{config.arch}-{config.head}-{stamp}"
 
 
 def inference_model(model: Any, training_overrides: dict[str, Any]) -> Any:
@@ -177,11 +177,14 @@ def train(config: RunConfig, verbose: int | None = None, facts: dict[str, Any] |
 def _train_in_policy(plan: RunPlan, verbose: int | None, start: Any = None, facts: dict | None = None) -> TrainResult:
     """Train ``plan``; ``start`` (a :class:`cvkit.training.resume.ResumePoint`) continues a run."""
     from cvkit.runtime import import_keras
+    from cvkit.training.multihost import start_processes
 
+    start_processes(plan.config)  # before JAX computes anything
     import_keras()
+    from cvkit.training.distribute import keras_distribution
     from cvkit.training.reproduce import op_determinism
 
-    with op_determinism(plan.config.deterministic):  # before the first op runs
+    with op_determinism(plan.config.deterministic), keras_distribution(plan.config):  # before the first op runs
         return _train_with_ops_set(plan, verbose, start, facts or {})
 
 
@@ -205,11 +208,11 @@ def _train_with_ops_set(plan: RunPlan, verbose: int | None, start: Any, facts: d
         extra_callbacks = [StageFreezer(model, config, steps, first_epoch)] if config.freeze_stages else []
         if start:
             start.restore(model)
-    train_ds, val_ds = make_datasets(prepared, outputs, epochs=range(first_epoch, config.epochs))
+    train_ds, val_ds = make_datasets(prepared, outputs, epochs=range(first_epoch, config.epochs), distributed=True)
     if config.overfit_batches:  # the same K batches each epoch: one pass of them per epoch
         train_ds, known = fixed_batches(model, train_ds, config.overfit_batches), None
 
-    run_dir, created = _open_run_dir(config, start)
+    run_dir, created = open_run_dir(config, start)
     try:
         # config.json: the resolved config (image size, run directory) and facts about the data
         replace(config, out=str(run_dir)).write(run_dir, extra=run_facts(prepared))
@@ -226,7 +229,7 @@ def _train_with_ops_set(plan: RunPlan, verbose: int | None, start: Any, facts: d
         raise  # keep the run directory and its last good checkpoint
     except CvkitError:
         if not start:  # a resumed run keeps everything it had
-            _discard(run_dir, created)
+            discard_run_dir(run_dir, created)
         raise
     except BaseException:
         # A crash or Ctrl-C keeps the finished checkpoints but no half-written files.
@@ -236,26 +239,6 @@ def _train_with_ops_set(plan: RunPlan, verbose: int | None, start: Any, facts: d
             print(f"training stopped; continue it with cvkit train --resume {run_dir}", file=sys.stderr)
         raise
     return TrainResult(run_dir=run_dir, validation=results, overfit=overfit_check(run_dir / METRICS_CSV, config))
-
-
-def check_new_run_dir(run_dir: Path) -> None:
-    """A new run needs a new or empty directory; an unfinished run's is continued with --resume."""
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if (run_dir / CONFIG_FILE).is_file() and not (run_dir / MODEL_FILE).is_file():
-            raise CvkitError(f"run directory {run_dir} holds an unfinished run; continue it with "
-                             f"cvkit train --resume {run_dir}, or pass another --out")
-        raise CvkitError(f"run directory {run_dir} already exists and is not empty; pass another --out")
-
-
-def _open_run_dir(config: RunConfig, start: Any) -> tuple[Path, bool]:
-    """The run directory and whether it was created; a new run refuses a non-empty one."""
-    if start:
-        return start.run_dir, False
-    run_dir = Path(config.out) if config.out else default_run_dir(config)
-    check_new_run_dir(run_dir)
-    created = not run_dir.exists()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir, created
 
 
 def _fit(prepared: Prepared, outputs: list[str], train: tuple[Any, int | None], val_ds: Any, run_dir: Path,
@@ -322,7 +305,8 @@ def _finish(prepared: Prepared, outputs: list[str], run_dir: Path) -> dict[str, 
     final = inference_model(prepared.model, prepared.plan.backbone.training_overrides)
     if final is not prepared.model:  # fewer outputs, so fewer targets
         outputs = compile_model(final, prepared.plan, prepared.task, "adam")
-    plain_train_ds, val_ds = make_datasets(prepared, outputs, augment=False)
+    plain_train_ds, val_ds = make_datasets(prepared, outputs, augment=False)[0], \
+        make_datasets(prepared, outputs, augment=False, distributed=True)[1]
     recalibrate_batch_norm(final, (images for images, _ in plain_train_ds), config.bn_recalibration_batches)
     from cvkit.serve.detection import detection_scores
 
@@ -332,14 +316,6 @@ def _finish(prepared: Prepared, outputs: list[str], run_dir: Path) -> dict[str, 
     write_text_atomic(run_dir / RESULT_FILE, json.dumps({"validation": results}, indent=2) + "\n")
     plot_curves(run_dir / METRICS_CSV, run_dir / CURVES_PNG)
     return results
-
-
-def _discard(run_dir: Path, created: bool) -> None:
-    if created:
-        shutil.rmtree(run_dir, ignore_errors=True)
-    else:
-        for child in run_dir.iterdir():
-            shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink(missing_ok=True)
 
 
 def check_same_classes(model: Any, class_names: tuple[str, ...], dataset: str) -> None:
