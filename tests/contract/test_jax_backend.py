@@ -25,7 +25,8 @@ def _tensorflow_model_file(work: Path) -> None:
     from cvkit.testing import create_tiny_model
 
     model = create_tiny_model("resnet18", num_classes=3)
-    images = np.random.default_rng(1).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    # whole numbers: the SavedModel takes uint8 images, the Keras models the same values as floats
+    images = np.round(np.random.default_rng(1).uniform(0, 255, (4, 32, 32, 3))).astype("float32")
     np.save(work / "images.npy", images)
     np.savez(work / "tf_outputs.npz", **{k: np.asarray(v) for k, v in model(images, training=False).items()})
     model.save(work / "tf.keras")
