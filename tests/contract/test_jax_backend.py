@@ -57,7 +57,7 @@ def test_every_family_head_and_augmentation_keeps_the_contract_on_jax(tmp_path):
 def test_a_sample_of_the_contract_holds_on_jax_and_models_cross_backends(tmp_path):
     _tensorflow_model_file(tmp_path)
     report = _run_jax_side(tmp_path)
-    assert {"family densenet", "augmentation flip"} <= set(report["passed"])
+    assert "augmentation flip" in report["passed"]
     assert {"keras file from tensorflow", "train and export"} <= set(report["passed"])
     # the JAX-trained run's model.keras loads on TensorFlow with the JAX model's outputs
     from cvkit.training.run import load_run
