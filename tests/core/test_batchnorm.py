@@ -184,3 +184,31 @@ def test_statistics_are_recalibrated_before_each_validation():
     model.fit(images, labels, batch_size=8, epochs=1, validation_data=(images, labels), verbose=0,
               callbacks=[RecalibrateBeforeValidation(image_batches, batches=8), Record()])
     assert seen and seen[0] == pytest.approx(images.mean(), abs=0.05)
+
+
+def test_the_per_epoch_and_final_recalibrations_share_one_traced_forward_pass(monkeypatch):
+    """A run recalibrates before each validation and once more before the save: the model's
+    forward pass in training mode is traced once for all of them, not once per caller."""
+    import keras
+
+    from cvkit.models import batchnorm
+    from cvkit.models.batchnorm import recalibrator_for
+    from cvkit.training.engine import RecalibrateBeforeValidation
+
+    made = []
+    original_init = batchnorm.BatchNormRecalibrator.__init__
+    monkeypatch.setattr(batchnorm.BatchNormRecalibrator, "__init__",
+                        lambda self, model: (made.append(model), original_init(self, model))[1])
+    model = _bn_model()
+    model.compile("sgd", "mse")
+    images = np.random.default_rng(0).normal(2.0, 1.0, (16, 4, 4, 2)).astype("float32")
+    batches = [images[:8], images[8:]]
+    callback = RecalibrateBeforeValidation(batches, batches=2)
+    callback.set_model(model)
+    callback.on_test_begin()
+    recalibrate_batch_norm(model, batches, max_batches=2)  # what the run does before it saves
+    recalibrator = recalibrator_for(model)
+    assert made == [model]  # one recalibrator, so one trace
+    if keras.backend.backend() == "tensorflow":
+        assert recalibrator._compiled_forward().experimental_get_tracing_count() == 1
+    assert recalibrator_for(_bn_model()) is not recalibrator  # one per model

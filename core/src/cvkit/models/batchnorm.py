@@ -10,6 +10,7 @@ weights over a few training batches.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -98,6 +99,18 @@ class BatchNormRecalibrator:
         return count
 
 
+_RECALIBRATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def recalibrator_for(model: Any) -> BatchNormRecalibrator:
+    """``model``'s one recalibrator: the per-epoch recalibration, the EMA's and the final one share
+    its traced forward pass instead of tracing the whole model again each."""
+    found = _RECALIBRATORS.get(model)
+    if found is None:
+        found = _RECALIBRATORS[model] = BatchNormRecalibrator(model)
+    return found
+
+
 def recalibrate_batch_norm(model: Any, images: Iterable[Any], max_batches: int = DEFAULT_RECALIBRATION_BATCHES) -> int:
-    """Recalibrate ``model``'s BN statistics on ``images`` once; see :class:`BatchNormRecalibrator`."""
-    return BatchNormRecalibrator(model)(images, max_batches)
+    """Recalibrate ``model``'s BN statistics on ``images``; see :class:`BatchNormRecalibrator`."""
+    return recalibrator_for(model)(images, max_batches)

@@ -63,7 +63,6 @@ class WeightEma(keras.callbacks.Callback):
         self.warmup = warmup
         self.averages: list[Any] = []
         self._update: Any = None
-        self._recalibrator: Any = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         variables = averaged_variables(self.model)
@@ -134,11 +133,9 @@ class WeightEma(keras.callbacks.Callback):
         for variable, average in zip(averaged_variables(model), self.averages):
             variable.assign(keras.ops.copy(average))  # a buffer of its own: JAX's fit and evaluate donate theirs
         if recalibrate and self.recalibration_images is not None and self.recalibration_batches:
-            from cvkit.models.batchnorm import BatchNormRecalibrator
+            from cvkit.models.batchnorm import recalibrator_for
 
-            if self._recalibrator is None or self._recalibrator.model is not model:
-                self._recalibrator = BatchNormRecalibrator(model)
-            self._recalibrator(self.recalibration_images, self.recalibration_batches)
+            recalibrator_for(model)(self.recalibration_images, self.recalibration_batches)
 
     def save(self, path: Path) -> None:
         from cvkit.fileio import write_atomic

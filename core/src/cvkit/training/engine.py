@@ -186,15 +186,12 @@ class RecalibrateBeforeValidation(keras.callbacks.Callback):
         super().__init__()
         self.images = images  # with ``stream``: one data set of ``batches`` batches per epoch, read on
         self.batches = batches
-        self._recalibrator: Any = None
         self._source = iter(images) if stream else None
 
     def on_test_begin(self, logs: dict | None = None) -> None:
-        from cvkit.models.batchnorm import BatchNormRecalibrator
+        from cvkit.models.batchnorm import recalibrator_for
 
-        if self._recalibrator is None:
-            self._recalibrator = BatchNormRecalibrator(self.model)
-        self._recalibrator(self.images if self._source is None else self._source, self.batches)
+        recalibrator_for(self.model)(self.images if self._source is None else self._source, self.batches)
 
 
 class AtomicCheckpoint(keras.callbacks.Callback):

@@ -256,7 +256,7 @@ def _fit(prepared: Prepared, outputs: list[str], train: tuple[Any, int | None], 
 
     config = prepared.plan.config
     first_epoch = start.epoch if start else 0
-    plain_train_ds = make_datasets(prepared, outputs, augment=False)[0].map(lambda images, _: images)
+    plain_train_ds = make_datasets(prepared, outputs, augment=False)[0].map(lambda images, _: images) if config.ema else None
     ema = ema_callback(config, run_dir, val_ds, plain_train_ds, first_epoch)
     callbacks = [
         EpochSeeds(config.seed), *strategy_callbacks(config.strategy),
