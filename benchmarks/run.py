@@ -24,7 +24,7 @@ SECTIONS = {
     2: ("flops", "cvbench.models", "section_flops"),
     3: ("pipeline", "cvbench.pipeline", "section_pipeline"),
     4: ("startup", "cvbench.commands", "section_startup"),
-    5: ("first-step", "cvbench.models", "section_first_step"),
+    5: ("first-step", "cvbench.first_step", "section_first_step"),
     6: ("quickstart", "cvbench.commands", "section_quickstart"),
     7: ("cpu", "cvbench.commands", "section_cpu"),
     8: ("memory", "cvbench.commands", "section_memory"),

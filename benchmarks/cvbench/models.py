@@ -9,7 +9,7 @@ from typing import Any
 
 from cvkit.runtime import import_keras
 
-from .common import FIRST_STEP_ARCHS, Row, Settings, alternate, median, ratio
+from .common import Row, Settings, alternate, median, ratio
 
 NUM_CLASSES = 10
 TWINS = {"resnet50": "ResNet50", "densenet121": "DenseNet121", "mobilenet_v2": "MobileNetV2",
@@ -175,20 +175,3 @@ def section_flops(settings: Settings) -> list[Row]:
     return [Row(2, f"{arch} training FLOP/s as share of matmul peak", round(ours_share, 3), round(twin_share, 3),
                 "share", f"keras.applications.{TWINS[arch]}", ratio(ours_share, twin_share), ">= twin's share",
                 ours_share >= 0.95 * twin_share, note)]
-
-
-def section_first_step(settings: Settings) -> list[Row]:
-    """5. Graph build, trace and first batch against the twin's (target: <= the twin's)."""
-    archs = [a for a in FIRST_STEP_ARCHS if a in settings.archs] if settings.quick else list(FIRST_STEP_ARCHS)
-    rows = []
-    for arch in archs or settings.archs[:1]:
-        ours, twin = measure_pair(arch, settings, settings.image_size, settings.batch_size, settings.steps)
-        rows.append(Row(5, f"{arch} time to first training step ({settings.image_size} px)",
-                        round(ours.build + ours.first_step, 1), round(twin.build + twin.first_step, 1), "s",
-                        f"keras.applications.{TWINS[arch]}",
-                        ratio(ours.build + ours.first_step, twin.build + twin.first_step), "<= twin's",
-                        ours.build + ours.first_step <= 1.05 * (twin.build + twin.first_step),
-                        f"build {ours.build:.1f} s + trace and first batch {ours.first_step:.1f} s "
-                        f"(twin {twin.build:.1f} + {twin.first_step:.1f}); the model is built before TensorFlow "
-                        "has traced anything of either; cvkit goes first, after a warm-up fit of a small model"))
-    return rows
