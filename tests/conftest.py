@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import pytest  # noqa: E402
 
-SHARED_SCOPES = ("module", "package", "session")
+SHARED_FIXTURE = re.compile(r"""@pytest\.fixture\([^)]*scope=["'](module|package|session)["']""")
 
 
 @pytest.fixture(autouse=True)
@@ -21,18 +24,27 @@ def _clear_keras_session():
         sys.modules["keras"].backend.clear_session()
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks (--dist loadgroup)
-def pytest_collection_modifyitems(items):
-    """Tests that share a module-scoped fixture (a trained run, mostly) go to one xdist worker.
+@functools.cache
+def shares_a_fixture(module: Path) -> bool:
+    """Whether a test module defines a fixture its tests share (a trained run, mostly)."""
+    try:
+        return bool(SHARED_FIXTURE.search(module.read_text()))
+    except OSError:
+        return False
 
-    Plain `--dist load` deals tests to the workers one by one, so both would build the fixture.
-    """
-    for item in items:
-        fixture_defs = getattr(item, "_fixtureinfo", None)
-        if fixture_defs is None:
-            continue
-        # baseid "" marks pytest's and plugins' own fixtures (tmp_path_factory is session-scoped)
-        shared = any(defs[-1].scope in SHARED_SCOPES and defs[-1].baseid for defs in fixture_defs.name2fixturedefs.values()
-                     if defs)
-        if shared:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup``: tests go to the workers one by one, except that a module sharing a
+    fixture goes whole to one worker. Plain ``load`` deals a module's tests to both workers, so
+    each built its trained run; xdist's own loadgroup needs nodeids pytest 9 no longer lets it
+    rename, so the grouping is done here, where the scheduler sees nodeids only."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if shares_a_fixture(config.rootpath / path) else nodeid
+
+    return SharedFixtureScheduling(config, log)
