@@ -35,6 +35,7 @@ def shares_a_fixture(module: Path) -> bool:
         return False
 
 
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: pytest -p no:xdist still runs
 def pytest_xdist_make_scheduler(config, log):
     """``--dist loadgroup``: tests go to the workers one by one, except that a module sharing a
     fixture goes whole to one worker. Plain ``load`` deals a module's tests to both workers, so
