@@ -22,7 +22,7 @@ def _clear_keras_session():
 
     if "keras" in sys.modules:
         # Keras' names, dtype policy and kernel cache; without its full garbage collection, which cost
-        # 0.2-0.5 s of CPU after every test (Python's own collector still frees the cycles)
+        # about 0.2 s of CPU after every test (measured; Python's own collector still frees the cycles)
         sys.modules["keras"].backend.clear_session(free_memory=False)
 
 
