@@ -1,7 +1,9 @@
-"""Shared test helpers: running the CLI in a fresh process."""
+"""Shared test helpers: running the CLI in a fresh process or in this one."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -17,6 +19,20 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeou
         [sys.executable, "-m", "cvkit_cli.main", *args], capture_output=True, text=True,
         env=full_env, cwd=cwd, timeout=timeout,
     )
+
+
+def run_cli_here(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``cvkit ARGS`` in this process, answered as ``run_cli`` answers: exit code, stdout, stderr.
+
+    Saves a fresh TensorFlow import (seconds) where the test does not need a process of its own;
+    the one-line errors still come from ``main``'s own handling.
+    """
+    from cvkit_cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), contextlib.chdir(cwd or os.getcwd()):
+        code = main(list(args))
+    return subprocess.CompletedProcess(["cvkit", *args], code, out.getvalue(), err.getvalue())
 
 
 def run_python(code: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:

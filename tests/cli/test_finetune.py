@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import assert_user_error, run_cli
+from tests.helpers import assert_user_error, run_cli, run_cli_here
 
 TRAIN = ("train", "-a", "lenet5", "-d", "shapes:64", "--batch-size", "8", "--image-size", "32")
 
@@ -21,7 +21,7 @@ TRAIN = ("train", "-a", "lenet5", "-d", "shapes:64", "--batch-size", "8", "--ima
 ])
 def test_bad_finetune_settings_get_one_line_and_write_nothing(tmp_path, args, fragments):
     out = tmp_path / "run"
-    assert_user_error(run_cli(*TRAIN, "--out", str(out), *args), *fragments)
+    assert_user_error(run_cli_here(*TRAIN, "--out", str(out), *args), *fragments)
     assert not out.exists()
 
 

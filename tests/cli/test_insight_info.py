@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 
-from helpers import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli_here
 
 
 def _total(stdout: str, label: str) -> int:
@@ -14,7 +14,7 @@ def _total(stdout: str, label: str) -> int:
 
 def test_info_table_and_csv_list_each_layer_and_add_up_to_the_totals(tmp_path):
     path = tmp_path / "tables" / "lenet5.csv"
-    result = run_cli("info", "lenet5", "--num-classes", "10", "--table", "--csv", str(path))
+    result = run_cli_here("info", "lenet5", "--num-classes", "10", "--table", "--csv", str(path))
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
     header = next(line for line in lines if line.split()[:2] == ["layer", "type"])
@@ -30,4 +30,4 @@ def test_info_table_and_csv_list_each_layer_and_add_up_to_the_totals(tmp_path):
 
 
 def test_info_csv_to_a_directory_is_a_user_error(tmp_path):
-    assert_user_error(run_cli("info", "lenet5", "--csv", str(tmp_path)), "is a directory")
+    assert_user_error(run_cli_here("info", "lenet5", "--csv", str(tmp_path)), "is a directory")

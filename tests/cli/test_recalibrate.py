@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from helpers import assert_user_error, run_cli, write_photo_folder
+from helpers import assert_user_error, run_cli_here, write_photo_folder
 
 import cvkit
 from cvkit.training.config import RunConfig
@@ -21,7 +21,7 @@ def test_recalibrate_fixes_a_stale_run_and_refuses_in_one_line_when_its_data_is_
                           out=str(run)), verbose=0)
     stale = json.loads((run / "metrics.json").read_text())["validation"]
 
-    result = run_cli("recalibrate", str(run))
+    result = run_cli_here("recalibrate", str(run))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "recalibrated on 6 training batches" in result.stdout
     fixed = json.loads((run / "metrics.json").read_text())["validation"]
@@ -31,5 +31,5 @@ def test_recalibrate_fixes_a_stale_run_and_refuses_in_one_line_when_its_data_is_
 
     saved = (run / "model.keras").read_bytes()
     shutil.rmtree(photos)
-    assert_user_error(run_cli("recalibrate", str(run)), "cannot recalibrate the BatchNorm statistics", "photos")
+    assert_user_error(run_cli_here("recalibrate", str(run)), "cannot recalibrate the BatchNorm statistics", "photos")
     assert (run / "model.keras").read_bytes() == saved

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import assert_user_error, run_cli
+from tests.helpers import assert_user_error, run_cli, run_cli_here
 
 EPOCHS = 5
 TRAIN = ("train", "-a", "lenet5", "-d", "shapes:1600", "--epochs", str(EPOCHS), "--batch-size", "16",
@@ -65,7 +65,7 @@ def killed_and_resumed(tmp_path_factory):
     assert process.returncode == -signal.SIGKILL
     before = {"state": finished_epochs(run), "csv": csv_epochs(run)}
     assert before["state"] < EPOCHS and not (run / "model.keras").exists(), "killed too late"
-    out_refused = run_cli(*TRAIN, "--out", str(run))
+    out_refused = run_cli_here(*TRAIN, "--out", str(run))
     resumed = run_cli("train", "--resume", str(run))
     return run, before, out_refused, resumed
 
@@ -115,13 +115,13 @@ def test_out_on_an_unfinished_run_suggests_resume(killed_and_resumed):
 def test_resume_refuses_bad_input_and_changes_nothing(killed_and_resumed, args, fragments):
     run = killed_and_resumed[0]
     before = snapshot(run)
-    assert_user_error(run_cli("train", "--resume", str(run), *args), *fragments)
+    assert_user_error(run_cli_here("train", "--resume", str(run), *args), *fragments)
     assert snapshot(run) == before
 
 
 def test_resume_refuses_a_directory_that_is_not_a_run(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    assert_user_error(run_cli("train", "--resume", str(tmp_path)), "not a cvkit run directory")
+    assert_user_error(run_cli_here("train", "--resume", str(tmp_path)), "not a cvkit run directory")
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
@@ -130,6 +130,6 @@ def test_train_config_takes_a_runs_config_json_and_refuses_changed_data(killed_a
     run = killed_and_resumed[0]
     before = snapshot(run)
     num_train = json.loads((run / "config.json").read_text())["num_train"]
-    result = run_cli("train", "--config", str(run / "config.json"), "-d", "shapes:600", cwd=tmp_path)
+    result = run_cli_here("train", "--config", str(run / "config.json"), "-d", "shapes:600", cwd=tmp_path)
     assert_user_error(result, f"num_train={num_train}", "cannot be reproduced")
     assert snapshot(run) == before and not any(tmp_path.iterdir())

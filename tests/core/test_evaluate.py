@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli_here
 
 import cvkit
 from cvkit.training.config import RunConfig
@@ -16,5 +16,5 @@ def test_evaluate_on_another_dataset_refuses_mismatched_classes(tmp_path):
     same = cvkit.evaluate(run, dataset="shapes:40")  # other images, the same classes
     assert "accuracy" in same
 
-    result = run_cli("evaluate", str(run), "--dataset", "digits")
+    result = run_cli_here("evaluate", str(run), "--dataset", "digits")
     assert_user_error(result, "do not match the model's", "the dataset has 0, 1", "circle")

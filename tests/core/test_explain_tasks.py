@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pytest
-from helpers import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli, run_cli_here
 from PIL import Image
 
 import cvkit
@@ -56,15 +56,16 @@ def test_a_pixel_is_explained_by_its_own_neighbourhood(runs):
         assert item.probability == pytest.approx(float(np.max(probabilities)), abs=1e-5)
 
 
-@pytest.mark.slow  # two CLI processes, ~30 s on a shared machine
+@pytest.mark.slow
 def test_explain_cli_on_a_pixel_and_on_a_box(runs, tmp_path):
     run_dir, _ = runs["segmentation"]
+    # a fresh process: loading a segmentation run finds its head's objects (the box is in-process)
     result = run_cli("explain", str(run_dir), runs["image"], "--method", "occlusion", "--pixel", "5,7", "--out", str(tmp_path / "seg"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "for pixel (5, 7)" in result.stdout and "the pixel's class log-probability" in result.stdout
     assert (tmp_path / "seg" / "pic_occlusion.png").is_file()
     run_dir, model = runs["localization"]
-    result = run_cli("explain", str(run_dir), runs["image"], "--out", str(tmp_path / "loc"))
+    result = run_cli_here("explain", str(run_dir), runs["image"], "--out", str(tmp_path / "loc"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "for the image's object (its predicted box drawn)" in result.stdout
     assert (tmp_path / "loc" / "pic_gradcam.png").is_file()
@@ -84,7 +85,7 @@ def test_pixel_bad_input_is_one_line_and_writes_nothing(runs, tmp_path):
 
     out = tmp_path / "maps"
     run_dir, _ = runs["segmentation"]
-    assert_user_error(run_cli("explain", str(run_dir), runs["image"], "--pixel", "40,3", "--out", str(out)),
+    assert_user_error(run_cli_here("explain", str(run_dir), runs["image"], "--pixel", "40,3", "--out", str(out)),
                       "--pixel 40,3 is outside pic.png (32x32 pixels)", "row in 0-31")
     assert not out.exists()
     with pytest.raises(CvkitError, match="--pixel fits a segmentation run, and this is a localization run"):

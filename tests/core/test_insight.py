@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from helpers import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli_here
 from PIL import Image
 
 import cvkit
@@ -58,7 +58,7 @@ def test_gradcam_puts_its_heat_on_the_shape(shapes_run, shape_images):
 def test_explain_cli_writes_a_png_per_image_and_method(shapes_run, shape_images, tmp_path):
     paths, _ = shape_images
     out = tmp_path / "maps"
-    result = run_cli("explain", str(shapes_run), *paths[:2], "--method", "saliency,occlusion", "--class", "square", "--out", str(out))
+    result = run_cli_here("explain", str(shapes_run), *paths[:2], "--method", "saliency,occlusion", "--class", "square", "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
     assert sorted(p.name for p in out.iterdir()) == ["shape0_occlusion.png", "shape0_saliency.png",
                                                       "shape1_occlusion.png", "shape1_saliency.png"]
@@ -72,8 +72,8 @@ def test_explain_bad_input_is_one_line_and_writes_nothing(shapes_run, shape_imag
     text = tmp_path / "notes.txt"
     text.write_text("not an image")
     out = tmp_path / "maps"
-    assert_user_error(run_cli("explain", str(shapes_run), paths[0], str(text), "--out", str(out)), "cannot read image", "notes.txt")
-    assert_user_error(run_cli("explain", str(shapes_run), paths[0], "--class", "squares", "--out", str(out)),
+    assert_user_error(run_cli_here("explain", str(shapes_run), paths[0], str(text), "--out", str(out)), "cannot read image", "notes.txt")
+    assert_user_error(run_cli_here("explain", str(shapes_run), paths[0], "--class", "squares", "--out", str(out)),
                       "no class 'squares'", "did you mean 'square'")
     assert not out.exists()
 
@@ -122,8 +122,8 @@ def test_fgsm_lowers_the_accuracy_and_epsilon_zero_keeps_it(shapes_run, tmp_path
 
 
 def test_fgsm_epsilon_outside_zero_one_is_a_one_line_error(tmp_path):
-    assert_user_error(run_cli("attack", str(tmp_path), "--fgsm-eps", "0.01,1.5"), "outside [0, 1]")
-    assert_user_error(run_cli("attack", str(tmp_path), "--fgsm-eps", "0.01,big"), "comma-separated numbers")
+    assert_user_error(run_cli_here("attack", str(tmp_path), "--fgsm-eps", "0.01,1.5"), "outside [0, 1]")
+    assert_user_error(run_cli_here("attack", str(tmp_path), "--fgsm-eps", "0.01,big"), "comma-separated numbers")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -259,10 +259,10 @@ def test_tfds_bad_box_is_an_error_or_skipped_and_counted(tmp_path):
 
 
 def test_cli_bad_mask_is_one_line_exit_2(tmp_path):
-    from helpers import assert_user_error, run_cli
+    from helpers import assert_user_error, run_cli_here
 
     root = _segmentation_folder(tmp_path / "data")
     _mask(root / "masks" / "2.png", np.zeros((8, 8)))
-    result = run_cli("train", "--arch", "resnet18", "--head", "fcn8s", "--dataset", f"folder:{root}", "--out", str(tmp_path / "run"))
+    result = run_cli_here("train", "--arch", "resnet18", "--head", "fcn8s", "--dataset", f"folder:{root}", "--out", str(tmp_path / "run"))
     assert_user_error(result, "2.png: the mask is 8x8 but its image is 40x24", "skip_invalid")
     assert not (tmp_path / "run").exists()

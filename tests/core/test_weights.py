@@ -10,7 +10,7 @@ from cvkit import CvkitError
 from cvkit.training.config import RunConfig
 from cvkit.training.run import prepare, preflight
 
-from helpers import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli_here
 
 TINY_RESNET = {"blocks": [1, 1, 1, 1], "stage_widths": [8, 16, 32, 64], "stem_filters": 8}
 TINY_DENSENET = {"blocks": [1, 1, 1, 1], "growth_rate": 4, "stem_filters": 8}
@@ -69,7 +69,7 @@ def test_weights_of_another_arch_is_one_line_naming_layers_and_writes_nothing(tm
     with pytest.raises(CvkitError, match="the first layers that do not match are conv1_conv"):
         _prepared(tmp_path / "densenet.keras")
     run = tmp_path / "run"
-    result = run_cli("train", "--arch", "resnet18", "--set", "blocks=[1,1,1,1]", "--set", "stem_filters=8",
+    result = run_cli_here("train", "--arch", "resnet18", "--set", "blocks=[1,1,1,1]", "--set", "stem_filters=8",
                      "--set", "stage_widths=[8,16,32,64]", "--dataset", "digits", "--epochs", "1",
                      "--weights", str(tmp_path / "densenet.keras"), "--out", str(run))
     assert_user_error(result, "does not fit this model", "conv1_conv")
