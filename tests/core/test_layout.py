@@ -10,7 +10,7 @@ import pytest
 CORE = Path(__file__).resolve().parents[2] / "core" / "src" / "cvkit"
 
 # What each package may import from cvkit (besides itself and the ground floor).
-GROUND = {"errors", "fileio", "runtime"}
+GROUND = {"errors", "fileio", "runtime", "backend"}
 ALLOWED = {
     "contract": set(),
     "models": {"contract"},

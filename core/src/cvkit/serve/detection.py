@@ -1,35 +1,17 @@
-"""Detection outside training: the head's ``postprocess`` (decode + NMS) on a model's outputs.
+"""Detection for ``cvkit predict``: thresholds from the command line, boxes listed in pixels and drawn.
 
-``cvkit predict`` lists the boxes of each image and draws them, ``cvkit evaluate`` scores them
-with COCO AP, and the SavedModel traces the same postprocess into its serving functions
-(:mod:`cvkit.serve.detection_export`), so all three give the same boxes.
+The decoding itself (the head's ``postprocess``) is :mod:`cvkit.models.detection`'s, which the
+SavedModel (:mod:`cvkit.serve.detection_export`) and ``cvkit evaluate`` use too.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from cvkit.errors import CvkitError
-
-# COCO AP ranks every detection by score: a high floor would cut the recall it integrates over
-EVALUATION_SCORE_THRESHOLD = 0.01  # as the val_ap50 logged in training
-EVALUATION_BATCH = 32
-
-
-def is_detection(model: Any) -> bool:
-    return getattr(model, "task", None) == "detection"
-
-
-def detection_thresholds(score_threshold: float | None = None, iou_threshold: float | None = None,
-                         max_detections: int | None = None) -> Any:
-    """``cvkit.DETECTION_DEFAULTS`` with the given values in, checked (outside [0, 1]: one line)."""
-    import cvkit
-
-    given = {"score_threshold": score_threshold, "iou_threshold": iou_threshold, "max_detections": max_detections}
-    return replace(cvkit.DETECTION_DEFAULTS, **{k: v for k, v in given.items() if v is not None}).checked()
+from cvkit.models.detection import detect, detection_thresholds, head_postprocess, is_detection  # noqa: F401  (serve's names too)
 
 
 def detection_limits(model: Any, score_threshold: float | None, iou_threshold: float | None) -> Any:
@@ -41,39 +23,6 @@ def detection_limits(model: Any, score_threshold: float | None, iou_threshold: f
         raise CvkitError(f"score and IoU thresholds apply to detection models, and this model's task is "
                          f"{getattr(model, 'task', None) or 'classification'}; drop --score-threshold and --iou-threshold")
     return None
-
-
-def head_postprocess(model: Any) -> Callable[..., dict[str, Any]]:
-    """The model's head's ``postprocess`` with the model's head params bound:
-    ``fn(outputs, score_threshold=, iou_threshold=, max_detections=)``."""
-    from cvkit.contract.guard import guarded
-    from cvkit.contract.plugins import get_registries
-    from cvkit.contract.registry import resolve_callable
-
-    spec = get_registries().heads.get(model.head)
-    if not getattr(spec, "postprocess", None):
-        raise CvkitError(f"head {spec.name!r} registers no postprocess, so its detections cannot be decoded; "
-                         f"register the head with register_head(..., postprocess=...)")
-    postprocess = guarded("head", spec, resolve_callable(spec.postprocess))
-    params = dict(model.head_params)
-
-    def run(outputs: dict[str, Any], **limits: Any) -> dict[str, Any]:
-        return postprocess(outputs, **limits, **params)
-
-    return run
-
-
-def detect(model: Any, images: np.ndarray, limits: Any) -> dict[str, np.ndarray]:
-    """Post-NMS ``boxes`` (rel_xyxy), ``scores``, ``classes``, ``num_detections`` of a batch of
-    float images already at the model's input size."""
-    from keras import ops
-
-    outputs = model(ops.convert_to_tensor(images, dtype="float32"), training=False)
-    if not isinstance(outputs, dict):
-        raise CvkitError(f"head {model.head!r} has a single output; a detection head returns a dict of named outputs")
-    result = head_postprocess(model)(outputs, score_threshold=limits.score_threshold,
-                                     iou_threshold=limits.iou_threshold, max_detections=limits.max_detections)
-    return {key: np.asarray(ops.convert_to_numpy(value)) for key, value in result.items()}
 
 
 def detection_rows(detected: dict[str, np.ndarray], index: int, class_names: list[str],
@@ -108,20 +57,3 @@ def draw_detections(draw: Any, detections: list[dict[str, Any]], colours: np.nda
         tag_top = y1 - tag_height if y1 >= tag_height else y1
         draw.rectangle([x1, tag_top, x1 + right - left + 3, tag_top + tag_height], fill=colour)
         draw.text((x1 + 2 - left, tag_top + 1 - top), text, fill=(0, 0, 0))
-
-
-def detection_scores(model: Any, examples: Any) -> dict[str, float]:
-    """COCO ``AP``, ``AP50`` and ``AP75`` of ``model`` on ``examples`` (unbatched tf.data examples
-    with ``images`` and padded ``bounding_boxes``); ``{}`` for a model of another task."""
-    if not is_detection(model):
-        return {}
-    import cvkit
-
-    limits = detection_thresholds(score_threshold=EVALUATION_SCORE_THRESHOLD)
-    truth, predictions = [], []
-    for batch in examples.batch(EVALUATION_BATCH).as_numpy_iterator():
-        images = batch["images"]
-        truth.extend(cvkit.DetectionTruth.from_batch(batch["bounding_boxes"], *images.shape[1:3]))
-        predictions.extend(cvkit.DetectionResult.from_batch(detect(model, images.astype("float32"), limits)))
-    names = list(model.class_names) or [str(c) for c in range(model.num_classes)]
-    return cvkit.coco_average_precision(truth, predictions, names)

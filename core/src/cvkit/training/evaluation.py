@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cvkit.errors import CvkitError
-from cvkit.serve.detection import detection_scores
+from cvkit.models.detection import detection_scores
 from cvkit.training.plan import plan_for_model
 from cvkit.training.run import Prepared, check_same_classes, load_run, read_splits, trained_model_datasets, validation_scores
 

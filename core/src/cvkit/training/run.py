@@ -308,7 +308,7 @@ def _finish(prepared: Prepared, outputs: list[str], run_dir: Path) -> dict[str, 
     plain_train_ds, val_ds = make_datasets(prepared, outputs, augment=False)[0], \
         make_datasets(prepared, outputs, augment=False, distributed=True)[1]
     recalibrate_batch_norm(final, (images for images, _ in plain_train_ds), config.bn_recalibration_batches)
-    from cvkit.serve.detection import detection_scores
+    from cvkit.models.detection import detection_scores
 
     # Detection: COCO AP of the saved model's post-NMS boxes, as cvkit evaluate reports it
     results = {**validation_scores(final, val_ds), **detection_scores(final, prepared.splits.validation)}
