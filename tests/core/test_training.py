@@ -140,3 +140,21 @@ def test_no_callback_copies_the_loss_to_the_host_every_step():
 
     # A per-batch hook makes Keras hand over the step's logs as numbers: a host sync per step.
     assert AtomicCheckpoint.on_train_batch_end is keras.callbacks.Callback.on_train_batch_end
+
+
+def test_the_optimizer_is_built_before_the_first_traced_step(tmp_path, monkeypatch):
+    """Keras without a strategy builds the optimizer inside the first traced step, where each slot
+    variable takes the slow lifted-initializer path (20 s of densenet121's first step)."""
+    import keras
+
+    built, fit = [], keras.Model.fit
+
+    def recording_fit(model, *args, **kwargs):
+        built.append((model.optimizer.built, len(model.optimizer.variables)))
+        return fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", recording_fit)
+    config = RunConfig(arch="densenet", dataset="shapes:32", epochs=1, batch_size=16,
+                       backbone_params=TINY_DENSENET, out=str(tmp_path / "run"))
+    cvkit.train(config, verbose=0)
+    assert built and built[0][0] and built[0][1] > 2  # the slots exist, not only the iteration count
