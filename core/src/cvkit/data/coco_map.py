@@ -11,8 +11,10 @@ import contextlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads in the functions that use it, so the CLI starts fast
+    import numpy as np
 
 COCO_MAX_DETECTIONS = 100  # per image: COCO's own limit for AP
 
@@ -29,6 +31,8 @@ class DetectionTruth:
     @classmethod
     def from_batch(cls, bounding_boxes: dict, height: int, width: int) -> list[DetectionTruth]:
         """One per image of a batch's padded ``bounding_boxes`` (NumPy ``boxes``, ``labels``; -1 pads)."""
+        import numpy as np
+
         found = []
         for boxes, labels in zip(np.asarray(bounding_boxes["boxes"]), np.asarray(bounding_boxes["labels"])):
             real = labels >= 0
@@ -47,16 +51,22 @@ class DetectionResult:
     @classmethod
     def from_batch(cls, detected: dict) -> list[DetectionResult]:
         """One per image of a head's ``postprocess`` output (NumPy arrays), rows past ``num_detections`` dropped."""
+        import numpy as np
+
         return [cls(boxes=detected["boxes"][i, :n], scores=detected["scores"][i, :n], classes=detected["classes"][i, :n])
                 for i, n in enumerate(np.asarray(detected["num_detections"]).astype(int))]
 
 
 def _pixel_xywh(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    import numpy as np
+
     boxes = np.asarray(boxes, dtype="float64").reshape(-1, 4) * [width, height, width, height]
     return np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
 
 
 def _truth_dataset(truth: Sequence[DetectionTruth], num_classes: int) -> dict:
+    import numpy as np
+
     images, annotations = [], []
     for image_id, item in enumerate(truth, start=1):
         images.append({"id": image_id, "height": int(item.height), "width": int(item.width)})
@@ -69,6 +79,8 @@ def _truth_dataset(truth: Sequence[DetectionTruth], num_classes: int) -> dict:
 
 
 def _detections(truth: Sequence[DetectionTruth], predictions: Sequence[DetectionResult], num_classes: int) -> list[dict]:
+    import numpy as np
+
     rows = []
     for image_id, (item, found) in enumerate(zip(truth, predictions), start=1):
         boxes = _pixel_xywh(found.boxes, item.height, item.width)

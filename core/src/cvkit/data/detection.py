@@ -7,8 +7,10 @@ first; an image with no objects has all labels -1.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads in the functions that use it, so the CLI starts fast
+    import numpy as np
 
 from cvkit.data.splits import check_box
 from cvkit.errors import CvkitError
@@ -22,6 +24,8 @@ def pad_detection_boxes(boxes: Sequence[np.ndarray], labels: Sequence[np.ndarray
 
     ``max_boxes`` defaults to the most boxes any image has (at least 1); images with more raise.
     """
+    import numpy as np
+
     counts = [len(np.reshape(b, (-1, 4))) for b in boxes]
     size = max(1, max(counts, default=0)) if max_boxes is None else max(1, int(max_boxes))
     if counts and max(counts) > size:
@@ -36,6 +40,8 @@ def pad_detection_boxes(boxes: Sequence[np.ndarray], labels: Sequence[np.ndarray
 
 def largest_box_labels(boxes: np.ndarray, box_labels: np.ndarray) -> np.ndarray:
     """The class of each image's largest object, 0 for an image with none (generic code reads it)."""
+    import numpy as np
+
     boxes = np.asarray(boxes, dtype="float32")
     area = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
     area = np.where(np.asarray(box_labels) >= 0, area, -1.0)
@@ -45,6 +51,8 @@ def largest_box_labels(boxes: np.ndarray, box_labels: np.ndarray) -> np.ndarray:
 
 def real_boxes_first(boxes: np.ndarray, box_labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Padding rows moved to the end (kept stable) and zeroed."""
+    import numpy as np
+
     box_labels = np.asarray(box_labels, dtype="int32")
     order = np.argsort(box_labels < 0, axis=-1, kind="stable")
     labels = np.take_along_axis(box_labels, order, axis=-1)
@@ -55,6 +63,8 @@ def real_boxes_first(boxes: np.ndarray, box_labels: np.ndarray) -> tuple[np.ndar
 
 def check_detection_arrays(name: str, boxes: np.ndarray, box_labels: np.ndarray, num_classes: int) -> None:
     """Refuse a bad real box (empty, inverted, outside [0, 1]) or class id, naming the first."""
+    import numpy as np
+
     if boxes.ndim != 3 or boxes.shape[-1] != 4 or box_labels.shape != boxes.shape[:2]:
         raise ValueError(f"detection boxes are (N, max_boxes, 4) with labels (N, max_boxes); got "
                          f"{boxes.shape} and {box_labels.shape}")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads in the functions that use it, so the CLI starts fast
+    import numpy as np
 
 from cvkit.errors import CvkitError
 
@@ -51,6 +52,8 @@ class DatasetSplits:
 
 def split_indices(count: int, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded shuffle split into train and validation indices (validation never empty)."""
+    import numpy as np
+
     if count < 2:
         raise CvkitError(f"the data set has {count} example(s); it needs at least 2 to split into train and validation")
     order = np.random.default_rng(seed).permutation(count)
@@ -81,6 +84,7 @@ def splits_from_arrays(
     :func:`check_box` and :func:`check_mask`). ``limit`` keeps the first examples of the train
     split (the overfit sanity check).
     """
+    import numpy as np
     import tensorflow as tf
 
     columns: dict[str, np.ndarray] = {"images": images}
@@ -115,6 +119,8 @@ def splits_from_arrays(
 def _detection_columns(info: DatasetInfo, images: np.ndarray, boxes: np.ndarray | None,
                        box_labels: np.ndarray) -> dict[str, np.ndarray]:
     """Padded detection boxes checked, real boxes first, at least one row, plus each image's label."""
+    import numpy as np
+
     from cvkit.data import detection
 
     if boxes is None:
@@ -155,6 +161,8 @@ def check_box(box: Any, width: float, height: float, where: str, fix: str = BOX_
 
     ``where`` names the file or row in the one-line error; ``fix`` says how to mend it.
     """
+    import numpy as np
+
     x1, y1, x2, y2 = (float(v) for v in box)
     if not all(np.isfinite((x1, y1, x2, y2))):
         raise CvkitError(f"{where}: the box {_box_text(box)} is not four numbers; {fix}")
@@ -178,6 +186,8 @@ def check_mask(mask: np.ndarray, image_shape: tuple, num_classes: int, where: st
     ``num_classes`` counts the object classes; 0 is the background, so valid ids are
     ``0..num_classes``.
     """
+    import numpy as np
+
     if tuple(mask.shape[:2]) != tuple(image_shape[:2]):
         raise CvkitError(
             f"{where}: the mask is {mask.shape[1]}x{mask.shape[0]} but its image is "
@@ -194,6 +204,8 @@ def check_mask(mask: np.ndarray, image_shape: tuple, num_classes: int, where: st
 
 def check_arrays(info: DatasetInfo, images: np.ndarray, boxes: np.ndarray | None, masks: np.ndarray | None) -> None:
     """Check in-memory boxes (rel_xyxy) and masks of a whole data set at once, naming the first bad one."""
+    import numpy as np
+
     name = info.name
     if boxes is not None:
         boxes = np.asarray(boxes, dtype="float64").reshape(len(images), -1, 4)
@@ -243,6 +255,8 @@ def resize_mask(mask: Any, image_size: tuple[int, int] | None) -> Any:
 
 def read_image(path: str, channels: int | None = None) -> np.ndarray:
     """Read an image file as uint8 HxWxC, with a one-line error for a bad file."""
+    import numpy as np
+
     from PIL import Image, UnidentifiedImageError
 
     try:

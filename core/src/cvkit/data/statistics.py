@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads where it is used, so the CLI starts fast
+    import numpy as np
 
 from cvkit.errors import CvkitError
 
@@ -36,6 +37,8 @@ class RgbPca:
     @classmethod
     def of_pixels(cls, pixels: np.ndarray) -> RgbPca:
         """From ``(n, 3)`` pixel values 0-255."""
+        import numpy as np
+
         covariance = np.cov((np.asarray(pixels, "float64") / 255.0).T)
         values, vectors = np.linalg.eigh(covariance)
         order = np.argsort(values)[::-1]
@@ -74,6 +77,8 @@ class DatasetStatistics:
         return RgbPca(tuple(stored["eigenvalues"]), tuple(tuple(v) for v in stored["eigenvectors"]))
 
     def _sample_pixels(self) -> np.ndarray:
+        import numpy as np
+
         if isinstance(self._train, np.ndarray):
             images = self._train[:PCA_SAMPLE_IMAGES]
         else:
