@@ -78,7 +78,7 @@ def main(argv: list[str]) -> None:
     with precision_policy(gpu):
         start = time.perf_counter()
         model = (build_cvkit if side == "cvkit" else build_twin)(arch, size, tiny)
-        compile_for_bench(model, settings)
+        compile_for_bench(model, settings, side)
         data = training_data(model, size, batch)
         built = time.perf_counter()
         model.fit(data, steps_per_epoch=1, epochs=1, verbose=0)
