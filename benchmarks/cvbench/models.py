@@ -77,6 +77,19 @@ def prepare(build: Any, arch: str, settings: Settings, size: int, batch: int) ->
     return model, data, Timing(built - start, time.perf_counter() - built, [])
 
 
+def step_seconds(model: Any, data: Any, steps: int) -> float:
+    """Seconds of ``steps`` training steps, from the end of a first step to the end of the last.
+
+    Timing the whole ``fit`` call let TensorFlow's teardown in: on this VM about one ``fit`` in
+    three took 4.5 s after its last step to return (both sides alike; ``cvkit train`` calls ``fit``
+    once per run), which made the rates bimodal."""
+    keras = import_keras()
+    ends: list[float] = []
+    clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
+    model.fit(data, steps_per_epoch=steps + 1, epochs=1, verbose=0, callbacks=[clock])
+    return ends[-1] - ends[0]
+
+
 def measure_pair(arch: str, settings: Settings, size: int, batch: int, steps: int) -> tuple[Timing, Timing]:
     """cvkit's ``arch`` and its twin, timed A B A B; cached per (arch, size, batch)."""
     key = ("pair", arch, size, batch)
@@ -88,8 +101,8 @@ def measure_pair(arch: str, settings: Settings, size: int, batch: int, steps: in
     with precision_policy(settings.device == "gpu"):
         ours, our_data, our_timing = prepare(build_cvkit, arch, settings, size, batch)
         twin, twin_data, twin_timing = prepare(build_twin, arch, settings, size, batch)
-        a, b = alternate(lambda: ours.fit(our_data, steps_per_epoch=steps, epochs=1, verbose=0),
-                         lambda: twin.fit(twin_data, steps_per_epoch=steps, epochs=1, verbose=0), settings.rounds)
+        a, b = alternate(lambda: step_seconds(ours, our_data, steps), lambda: step_seconds(twin, twin_data, steps),
+                         settings.rounds)
         our_timing.rates = [steps * batch / s for s in a]
         twin_timing.rates = [steps * batch / s for s in b]
         settings.cache[("flops", arch, size)] = (forward_flops(ours, size), forward_flops(twin, size))

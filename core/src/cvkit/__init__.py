@@ -76,6 +76,7 @@ _LAZY = {
     "evaluate": "cvkit.training.evaluation",
     "predict": "cvkit.serve.predict",
     "export_savedmodel": "cvkit.serve.export",
+    "detection_scores": "cvkit.models.detection",
 }
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
     from cvkit.data.splits import splits_from_arrays, to_example
     from cvkit.serve.export import export_savedmodel
     from cvkit.insight.info import count_macs, model_summary
+    from cvkit.models.detection import detection_scores
     from cvkit.models.assembly import CvkitModel, count_params, create_model, load_model
     from cvkit.serve.predict import predict
     from cvkit.training.evaluation import evaluate
@@ -152,7 +154,7 @@ __all__ = [
     "HeadObjectives", "HeadTargets", "NativeTop", "RegisterAugmentation", "RegisterBackbone", "RegisterBlock",
     "RegisterDataset", "RegisterHead",
     "BOX_FORMAT", "FEATURE_STRIDES", "TASKS", "AugmentationSpec", "BackboneSpec", "BlockSpec",
-    "CvkitError", "CvkitModel", "DatasetInfo", "DetectionResult", "DetectionTruth", "coco_average_precision", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
+    "CvkitError", "CvkitModel", "DatasetInfo", "DetectionResult", "DetectionTruth", "coco_average_precision", "detection_scores", "DatasetSpec", "DatasetSplits", "DuplicateNameError",
     "DatasetStatistics", "RgbPca", "Features", "HeadSpec", "ImagenetWeights", "Objectives", "PluginError", "PluginInfo",
     "RunConfig", "TaskSpec", "TrainResult",
     "UnknownNameError", "build_augmentation", "check_input_size", "check_params", "count_macs", "count_params",

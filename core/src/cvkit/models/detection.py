@@ -65,7 +65,11 @@ def detect(model: Any, images: np.ndarray, limits: Any) -> dict[str, np.ndarray]
 
 def detection_scores(model: Any, examples: Any) -> dict[str, float]:
     """COCO ``AP``, ``AP50`` and ``AP75`` of ``model`` on ``examples`` (unbatched tf.data examples
-    with ``images`` and padded ``bounding_boxes``); ``{}`` for a model of another task."""
+    with ``images`` and padded ``bounding_boxes``); ``{}`` for a model of another task.
+
+    Public as ``cvkit.detection_scores``: ``cvkit evaluate``, the run's metrics.json and a head's
+    per-epoch callback (the yolo head's ``val_ap50``) all score detections through it, with the
+    head's own ``postprocess`` at score threshold 0.01."""
     if not is_detection(model):
         return {}
     import cvkit

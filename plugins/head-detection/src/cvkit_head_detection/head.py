@@ -36,13 +36,13 @@ def build_yolo(features: Features, task: TaskSpec, *, grid: int = 0, boxes_per_c
 def yolo_objectives(task: TaskSpec, outputs: list[str], *, boxes_per_cell: int = 2, coord_weight: float = 5.0,
                     noobj_weight: float = 0.5, **params: Any) -> Objectives:
     """The YOLO v1 loss; AP50 on the validation split after each epoch (``val_ap50``)."""
-    from cvkit_head_detection.metrics import average_precision_callback
+    from cvkit_head_detection.metrics import ValidationAveragePrecision
 
     check_weights(boxes_per_cell, coord_weight, noobj_weight, params.get("width", 1))
     loss = YoloLoss(boxes_per_cell=boxes_per_cell, coord_weight=coord_weight, noobj_weight=noobj_weight)
     return Objectives(
         losses={DETECTIONS: loss},
-        validation_callbacks=[average_precision_callback(task, boxes_per_cell=boxes_per_cell)],
+        validation_callbacks=[ValidationAveragePrecision],  # called with the validation split
     )
 
 
