@@ -283,7 +283,7 @@ def predict(
     writes a PNG per image with the boxes drawn or the mask overlaid.
     """
     use_backend(backend)
-    from cvkit.serve.detection import detection_thresholds
+    from cvkit.models.detection import detection_thresholds
     from cvkit.training.plan import check_run_tta
     from cvkit.training.run import load_run
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from cvkit.errors import CvkitError
-from cvkit.models.detection import detect, detection_thresholds, head_postprocess, is_detection  # noqa: F401  (serve's names too)
+from cvkit.models.detection import detection_thresholds, is_detection
 
 
 def detection_limits(model: Any, score_threshold: float | None, iou_threshold: float | None) -> Any:

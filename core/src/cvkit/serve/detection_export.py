@@ -21,7 +21,7 @@ def detection_endpoints(served: Any) -> dict[str, Any]:
     import tensorflow as tf
 
     import cvkit
-    from cvkit.serve.detection import head_postprocess
+    from cvkit.models.detection import head_postprocess
 
     defaults = cvkit.DETECTION_DEFAULTS
     cap = int(defaults.max_detections)  # rows past max_detections are cut from this many

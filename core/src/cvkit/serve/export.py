@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from cvkit.errors import CvkitError
-from cvkit.serve.detection import is_detection
+from cvkit.models.detection import is_detection
 from cvkit.serve.detection_export import detection_endpoints
 
 FORMATS = ("savedmodel", "keras", "onnx")

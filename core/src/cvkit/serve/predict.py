@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from cvkit.data.splits import read_image
-from cvkit.serve.detection import detect, detection_limits, detection_rows, draw_detections
+from cvkit.models.detection import detect
+from cvkit.serve.detection import detection_limits, detection_rows, draw_detections
 
 OVERLAY_ALPHA = 0.5
 
